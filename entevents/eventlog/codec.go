@@ -1,0 +1,319 @@
+package eventlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"entgo.io/ent"
+)
+
+// Data is the JSON document stored in the data column of an event. Values are the
+// JSON encoding of the field's Go value and decode back to the identical value.
+type Data struct {
+	// Fields holds the values the mutation set.
+	Fields map[string]json.RawMessage `json:"fields,omitempty"`
+	// Cleared lists the fields set to NULL.
+	Cleared []string `json:"cleared,omitempty"`
+	// Added holds numeric deltas (AddX); replay adds them to the current value.
+	Added map[string]json.RawMessage `json:"added,omitempty"`
+	// Edges holds edge changes by edge name.
+	Edges map[string]*EdgeChange `json:"edges,omitempty"`
+	// Redacted lists sensitive fields whose values were left out.
+	Redacted []string `json:"redacted,omitempty"`
+	// Upsert marks a create that ran with OnConflict; Fields then hold the whole row.
+	Upsert bool `json:"upsert,omitempty"`
+}
+
+// EdgeChange is the change of one edge.
+type EdgeChange struct {
+	Added   []json.RawMessage `json:"added,omitempty"`
+	Removed []json.RawMessage `json:"removed,omitempty"`
+	Cleared bool              `json:"cleared,omitempty"`
+}
+
+// Decoder returns a function that decodes the JSON form of a T.
+func Decoder[T any]() func(json.RawMessage) (any, error) {
+	return func(raw json.RawMessage) (any, error) {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// JSONDecoder is Decoder for JSON fields: numbers inside untyped values stay
+// json.Number so that they re-encode to the same text.
+func JSONDecoder[T any]() func(json.RawMessage) (any, error) {
+	return func(raw json.RawMessage) (any, error) {
+		var v T
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if dec.More() {
+			return nil, errors.New("trailing data after JSON value")
+		}
+		return v, nil
+	}
+}
+
+func encodeValue(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncode, err)
+	}
+	return b, nil
+}
+
+// EncodeMutation encodes what m sets, clears, adds and links into event data, and
+// returns the sorted names of the changed fields and edges. Sensitive values are
+// left out unless includeSensitive.
+func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, []string, error) {
+	d := &Data{}
+	var changed []string
+	for _, name := range m.Fields() {
+		f := e.fields[name]
+		if f == nil {
+			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: errors.New("field unknown to the generated descriptor: run go generate")}
+		}
+		changed = append(changed, name)
+		if f.Sensitive && !includeSensitive {
+			d.Redacted = append(d.Redacted, name)
+			continue
+		}
+		v, _ := m.Field(name)
+		raw, err := encodeValue(v)
+		if err != nil {
+			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: err}
+		}
+		if d.Fields == nil {
+			d.Fields = make(map[string]json.RawMessage)
+		}
+		d.Fields[name] = raw
+	}
+	for _, name := range m.AddedFields() {
+		v, _ := m.AddedField(name)
+		raw, err := encodeValue(v)
+		if err != nil {
+			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: err}
+		}
+		if d.Added == nil {
+			d.Added = make(map[string]json.RawMessage)
+		}
+		d.Added[name] = raw
+		changed = append(changed, name)
+	}
+	for _, name := range m.ClearedFields() {
+		d.Cleared = append(d.Cleared, name)
+		changed = append(changed, name)
+	}
+	edge := func(name string) *EdgeChange {
+		if d.Edges == nil {
+			d.Edges = make(map[string]*EdgeChange)
+		}
+		c := d.Edges[name]
+		if c == nil {
+			c = &EdgeChange{}
+			d.Edges[name] = c
+			changed = append(changed, name)
+		}
+		return c
+	}
+	ids := func(name string, vs []ent.Value) ([]json.RawMessage, error) {
+		out := make([]json.RawMessage, len(vs))
+		for i, v := range vs {
+			raw, err := encodeValue(v)
+			if err != nil {
+				return nil, &MutationError{Entity: e.Name, Field: name, Err: err}
+			}
+			out[i] = raw
+		}
+		return out, nil
+	}
+	for _, name := range m.ClearedEdges() {
+		if ed := e.edges[name]; ed != nil && ed.FieldBacked() {
+			continue
+		}
+		edge(name).Cleared = true
+	}
+	for _, name := range m.RemovedEdges() {
+		if ed := e.edges[name]; ed != nil && ed.FieldBacked() {
+			continue
+		}
+		raw, err := ids(name, m.RemovedIDs(name))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(raw) > 0 {
+			edge(name).Removed = raw
+		}
+	}
+	for _, name := range m.AddedEdges() {
+		if ed := e.edges[name]; ed != nil && ed.FieldBacked() {
+			continue
+		}
+		raw, err := ids(name, m.AddedIDs(name))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(raw) > 0 {
+			edge(name).Added = raw
+		}
+	}
+	sort.Strings(changed)
+	changed = dedupSorted(changed)
+	return d, changed, nil
+}
+
+func dedupSorted(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// FieldValue is a decoded field value.
+type FieldValue struct {
+	Field *Field
+	Value any
+}
+
+// EdgeOp is a decoded edge change.
+type EdgeOp struct {
+	Edge    *Edge
+	Added   []any
+	Removed []any
+	Cleared bool
+}
+
+// Change is decoded event data, in the entity's field and edge order.
+type Change struct {
+	Set      []FieldValue
+	Cleared  []*Field
+	Added    []FieldValue
+	Edges    []EdgeOp
+	Redacted []string
+	Upsert   bool
+}
+
+// ParseData parses the data column without decoding the values.
+func ParseData(raw []byte) (*Data, error) {
+	var d Data
+	if len(raw) == 0 {
+		return &d, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("%w: data is not a valid event document: %v", ErrDecode, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data after the event document", ErrDecode)
+	}
+	return &d, nil
+}
+
+// fieldError is a decode error naming a field; EventError copies the name.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return fmt.Sprintf("field %q: %v", e.field, e.err) }
+func (e *fieldError) Unwrap() error { return e.err }
+
+// FieldOf returns the field named by a decode error, or "".
+func FieldOf(err error) string {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.field
+	}
+	return ""
+}
+
+// DecodeData decodes event data into typed values of e. Unknown fields or edges, and
+// values of the wrong type, are errors naming the field.
+func (e *Entity) DecodeData(raw []byte) (*Change, error) {
+	d, err := ParseData(raw)
+	if err != nil {
+		return nil, err
+	}
+	return e.Decode(d)
+}
+
+// Decode decodes parsed event data into typed values of e.
+func (e *Entity) Decode(d *Data) (*Change, error) {
+	c := &Change{Redacted: d.Redacted, Upsert: d.Upsert}
+	bad := func(name string, err error) error {
+		return &fieldError{field: name, err: fmt.Errorf("%w: %v", ErrDecode, err)}
+	}
+	for name := range d.Fields {
+		if e.fields[name] == nil {
+			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
+		}
+	}
+	for name := range d.Added {
+		if e.fields[name] == nil {
+			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
+		}
+	}
+	for name := range d.Edges {
+		if e.edges[name] == nil {
+			return nil, bad(name, fmt.Errorf("unknown edge of %s", e.Name))
+		}
+	}
+	for _, f := range e.Fields {
+		if raw, ok := d.Fields[f.Name]; ok {
+			v, err := f.Decode(raw)
+			if err != nil {
+				return nil, bad(f.Name, err)
+			}
+			c.Set = append(c.Set, FieldValue{Field: f, Value: v})
+		}
+		if raw, ok := d.Added[f.Name]; ok {
+			v, err := f.Decode(raw)
+			if err != nil {
+				return nil, bad(f.Name, err)
+			}
+			c.Added = append(c.Added, FieldValue{Field: f, Value: v})
+		}
+	}
+	for _, name := range d.Cleared {
+		f := e.fields[name]
+		if f == nil {
+			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
+		}
+		c.Cleared = append(c.Cleared, f)
+	}
+	for _, ed := range e.Edges {
+		ch, ok := d.Edges[ed.Name]
+		if !ok || ch == nil {
+			continue
+		}
+		op := EdgeOp{Edge: ed, Cleared: ch.Cleared}
+		for _, raw := range ch.Added {
+			v, err := ed.DecodeID(raw)
+			if err != nil {
+				return nil, bad(ed.Name, err)
+			}
+			op.Added = append(op.Added, v)
+		}
+		for _, raw := range ch.Removed {
+			v, err := ed.DecodeID(raw)
+			if err != nil {
+				return nil, bad(ed.Name, err)
+			}
+			op.Removed = append(op.Removed, v)
+		}
+		c.Edges = append(c.Edges, op)
+	}
+	return c, nil
+}

@@ -1,0 +1,184 @@
+package eventlog
+
+import (
+	"context"
+	stdsql "database/sql"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// Driver wraps an ent driver so that tracked mutations and their events are written
+// atomically. Transactions begun through it write the buffered events of the
+// transaction, ordered, just before they commit; a tracked mutation made outside a
+// transaction runs in a transaction of its own.
+type Driver struct {
+	dialect.Driver
+}
+
+var _ dialect.Driver = (*Driver)(nil)
+
+// WrapDriver wraps drv. Wrapping a wrapped driver returns it unchanged.
+func WrapDriver(drv dialect.Driver) *Driver {
+	if d, ok := drv.(*Driver); ok {
+		return d
+	}
+	return &Driver{Driver: drv}
+}
+
+type pinKey struct{ d *Driver }
+
+type upsertKey struct{}
+
+// upsertProbe notes that an INSERT ... ON CONFLICT ran for a create in progress.
+type upsertProbe struct{ seen atomic.Bool }
+
+func noteStatement(ctx context.Context, query string) {
+	if p, ok := ctx.Value(upsertKey{}).(*upsertProbe); ok && strings.Contains(query, " ON CONFLICT") {
+		p.seen.Store(true)
+	}
+}
+
+func (d *Driver) pinned(ctx context.Context) *Tx {
+	t, _ := ctx.Value(pinKey{d}).(*Tx)
+	return t
+}
+
+// Exec executes a statement, in the transaction that a tracked mutation runs in if
+// ctx carries one.
+func (d *Driver) Exec(ctx context.Context, query string, args, v any) error {
+	if t := d.pinned(ctx); t != nil {
+		return t.Exec(ctx, query, args, v)
+	}
+	noteStatement(ctx, query)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+// Query executes a query, in the transaction that a tracked mutation runs in if ctx
+// carries one.
+func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
+	if t := d.pinned(ctx); t != nil {
+		return t.Query(ctx, query, args, v)
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+// Tx begins a transaction. Inside a tracked mutation's own transaction it returns
+// that transaction with no-op Commit and Rollback: the mutation decides.
+func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
+	if t := d.pinned(ctx); t != nil {
+		return nestedTx{t}, nil
+	}
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newTx(ctx, d, tx), nil
+}
+
+// BeginTx begins a transaction with options (used by ent's Client.BeginTx).
+func (d *Driver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
+	if t := d.pinned(ctx); t != nil {
+		return nestedTx{t}, nil
+	}
+	b, ok := d.Driver.(interface {
+		BeginTx(context.Context, *entsql.TxOptions) (dialect.Tx, error)
+	})
+	if !ok {
+		return d.Tx(ctx)
+	}
+	tx, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newTx(ctx, d, tx), nil
+}
+
+// Tx is a transaction begun through a Driver. It buffers the events of the tracked
+// mutations made in it and writes them when it commits.
+type Tx struct {
+	dialect.Tx
+	drv *Driver
+	ctx context.Context
+
+	mu      sync.Mutex
+	log     *Log
+	events  []*Record
+	aborted error
+}
+
+var _ dialect.Tx = (*Tx)(nil)
+
+func newTx(ctx context.Context, d *Driver, tx dialect.Tx) *Tx {
+	return &Tx{Tx: tx, drv: d, ctx: context.WithoutCancel(ctx)}
+}
+
+// Exec executes a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
+	noteStatement(ctx, query)
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+// Dialect returns the dialect of the underlying driver.
+func (t *Tx) Dialect() string { return t.drv.Dialect() }
+
+func (t *Tx) add(log *Log, records []*Record) {
+	t.mu.Lock()
+	t.log = log
+	t.events = append(t.events, records...)
+	t.mu.Unlock()
+}
+
+// abort makes Commit fail and roll back: a mutation of the transaction was written
+// but its event could not be.
+func (t *Tx) abort(err error) {
+	t.mu.Lock()
+	if t.aborted == nil {
+		t.aborted = err
+	}
+	t.mu.Unlock()
+}
+
+// Commit writes the buffered events, then commits. If the events cannot be written,
+// or a tracked mutation of the transaction failed to record its event, it rolls back
+// and returns the error: the mutations and their events commit together or not at all.
+func (t *Tx) Commit() error {
+	t.mu.Lock()
+	events, log, aborted := t.events, t.log, t.aborted
+	t.events = nil
+	t.mu.Unlock()
+	if aborted != nil {
+		_ = t.Tx.Rollback()
+		return &abortError{err: aborted}
+	}
+	if len(events) > 0 {
+		if err := writeEvents(t.ctx, t.Tx, t.drv.Dialect(), log, events); err != nil {
+			_ = t.Tx.Rollback()
+			return err
+		}
+	}
+	return t.Tx.Commit()
+}
+
+// Rollback discards the buffered events and rolls back.
+func (t *Tx) Rollback() error {
+	t.mu.Lock()
+	t.events = nil
+	t.mu.Unlock()
+	return t.Tx.Rollback()
+}
+
+type abortError struct{ err error }
+
+func (e *abortError) Error() string   { return ErrTxAborted.Error() + ": " + e.err.Error() }
+func (e *abortError) Unwrap() []error { return []error{ErrTxAborted, e.err} }
+
+// nestedTx is the transaction of a tracked mutation seen from code that runs inside
+// it (sqlgraph, hooks): committing or rolling back is left to the mutation.
+type nestedTx struct{ *Tx }
+
+func (nestedTx) Commit() error   { return nil }
+func (nestedTx) Rollback() error { return nil }

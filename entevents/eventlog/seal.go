@@ -1,0 +1,41 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AAD returns the additional authenticated data that binds an encrypted event
+// column to its event: entity, record id, action, version, occurrence time and the
+// column name. A ciphertext copied to another event or column fails to decrypt.
+func AAD(column, entity string, recordID any, action string, version int, occurredAt time.Time) []byte {
+	return fmt.Appendf(nil, "entevents/v1\x00%s\x00%s\x00%v\x00%s\x00%d\x00%d", column, entity, recordID, action, version, occurredAt.UnixMicro())
+}
+
+// seal encrypts the data and metadata of r with the vault and clears the plaintext.
+func seal(ctx context.Context, v Vault, r *Record) error {
+	var err error
+	if r.EncData, err = v.Encrypt(ctx, r.Data, AAD(ColumnData, r.Entity, r.RecordID, r.Action, r.Version, r.OccurredAt)); err != nil {
+		return fmt.Errorf("entevents: encrypt data: %w", err)
+	}
+	if r.EncMetadata, err = v.Encrypt(ctx, r.Metadata, AAD(ColumnMetadata, r.Entity, r.RecordID, r.Action, r.Version, r.OccurredAt)); err != nil {
+		return fmt.Errorf("entevents: encrypt metadata: %w", err)
+	}
+	r.Data, r.Metadata = nil, nil
+	return nil
+}
+
+// Seal encrypts the records' data and metadata when the log has a vault.
+func (l *Log) Seal(ctx context.Context, records []*Record) error {
+	opts, err := l.Options()
+	if err != nil || opts.Vault == nil {
+		return err
+	}
+	for _, r := range records {
+		if err := seal(ctx, opts.Vault, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
