@@ -133,6 +133,13 @@ func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, [
 			}
 			out[i] = raw
 		}
+		// ent keeps edge ids in a map: sort them so that equal mutations encode equally.
+		sort.Slice(out, func(i, j int) bool {
+			if len(out[i]) != len(out[j]) {
+				return len(out[i]) < len(out[j])
+			}
+			return bytes.Compare(out[i], out[j]) < 0
+		})
 		return out, nil
 	}
 	for _, name := range m.ClearedEdges() {

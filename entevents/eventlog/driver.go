@@ -33,11 +33,21 @@ type pinKey struct{ d *Driver }
 
 type upsertKey struct{}
 
-// upsertProbe notes that an INSERT ... ON CONFLICT ran for a create in progress.
-type upsertProbe struct{ seen atomic.Bool }
+// upsertProbe notes that an INSERT ... ON CONFLICT into the table of a create in
+// progress ran (join-table inserts use ON CONFLICT too; they do not count).
+type upsertProbe struct {
+	table string
+	seen  atomic.Bool
+}
 
 func noteStatement(ctx context.Context, query string) {
-	if p, ok := ctx.Value(upsertKey{}).(*upsertProbe); ok && strings.Contains(query, " ON CONFLICT") {
+	p, ok := ctx.Value(upsertKey{}).(*upsertProbe)
+	if !ok || !strings.HasPrefix(query, "INSERT INTO ") {
+		return
+	}
+	rest := query[len("INSERT INTO "):]
+	if len(rest) > len(p.table)+1 && rest[1:1+len(p.table)] == p.table && rest[1+len(p.table)] == rest[0] &&
+		strings.Contains(rest, " ON CONFLICT") {
 		p.seen.Store(true)
 	}
 }

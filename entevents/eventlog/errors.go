@@ -22,6 +22,8 @@ var (
 	ErrDecode = errors.New("entevents: cannot decode event")
 	// ErrTxAborted is returned by Commit when a tracked mutation in the transaction
 	// failed to record its event: the transaction was rolled back.
+	// ErrNoVault is returned when reading an encrypted event from a log without a vault.
+	ErrNoVault   = errors.New("entevents: the event is encrypted but the event log has no vault")
 	ErrTxAborted = errors.New("entevents: transaction rolled back because an event could not be recorded")
 )
 

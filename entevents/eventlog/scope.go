@@ -98,7 +98,7 @@ func Begin(ctx context.Context, drv dialect.ExecQuerier, e *Entity, create bool)
 		}
 	}
 	if create {
-		f.upsert = &upsertProbe{}
+		f.upsert = &upsertProbe{table: e.Table}
 		f.Ctx = context.WithValue(f.Ctx, upsertKey{}, f.upsert)
 		if keyed {
 			f.group = &bulkGroup{gid: goid(), entity: e, tx: f.tx, ctx: f.Ctx}
@@ -193,4 +193,3 @@ func goid() uint64 {
 	n, _ := strconv.ParseUint(string(b), 10, 64)
 	return n
 }
-

@@ -39,3 +39,34 @@ func (l *Log) Seal(ctx context.Context, records []*Record) error {
 	}
 	return nil
 }
+
+// Unseal decrypts the encrypted data and metadata of a stored event of this log.
+// Events stored in plaintext are returned as they are. A missing vault, a wrong or
+// unknown key, or a tampered or moved ciphertext is an *EventError naming the event.
+func (l *Log) Unseal(ctx context.Context, ev *Stored) error {
+	if ev.EncData == nil && ev.EncMetadata == nil {
+		return nil
+	}
+	fail := func(err error) error {
+		return &EventError{EventID: ev.ID, Entity: ev.Entity, Action: ev.Action, Version: ev.Version, Err: err}
+	}
+	opts, err := l.Options()
+	if err != nil {
+		return fail(err)
+	}
+	if opts.Vault == nil {
+		return fail(ErrNoVault)
+	}
+	if ev.EncData != nil {
+		if ev.Data, err = opts.Vault.Decrypt(ctx, ev.EncData, AAD(ColumnData, ev.Entity, ev.RecordID, ev.Action, ev.Version, ev.OccurredAt)); err != nil {
+			return fail(fmt.Errorf("decrypt data: %w", err))
+		}
+	}
+	if ev.EncMetadata != nil {
+		if ev.Metadata, err = opts.Vault.Decrypt(ctx, ev.EncMetadata, AAD(ColumnMetadata, ev.Entity, ev.RecordID, ev.Action, ev.Version, ev.OccurredAt)); err != nil {
+			return fail(fmt.Errorf("decrypt metadata: %w", err))
+		}
+	}
+	ev.EncData, ev.EncMetadata = nil, nil
+	return nil
+}

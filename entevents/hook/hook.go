@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"entgo.io/ent"
@@ -206,8 +207,18 @@ func encodeRow(ctx context.Context, m eventlog.Mutation, e *eventlog.Entity, id 
 	if err != nil {
 		return nil, nil, fmt.Errorf("read back the upserted row: %w", err)
 	}
-	d := &eventlog.Data{Upsert: true, Fields: make(map[string]json.RawMessage, len(set)), Cleared: cleared}
+	// The row holds the fields; edges come from the mutation.
+	md, edgeNames, err := e.EncodeMutation(m, sensitive)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &eventlog.Data{Upsert: true, Fields: make(map[string]json.RawMessage, len(set)), Cleared: cleared, Edges: md.Edges}
 	changed := make([]string, 0, len(set)+len(cleared))
+	for _, name := range edgeNames {
+		if md.Edges[name] != nil {
+			changed = append(changed, name)
+		}
+	}
 	for _, f := range e.Fields {
 		v, ok := set[f.Name]
 		if !ok {
@@ -225,6 +236,7 @@ func encodeRow(ctx context.Context, m eventlog.Mutation, e *eventlog.Entity, id 
 		d.Fields[f.Name] = raw
 	}
 	changed = append(changed, cleared...)
+	sort.Strings(changed)
 	return marshalData(d, changed)
 }
 

@@ -181,20 +181,54 @@ func (m *CommentMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error
 
 // EnteventsRow implements eventlog.Mutation.
 func (m *CommentMutation) EnteventsRow(ctx context.Context, id any) (map[string]any, []string, error) {
-	key, ok := id.(uuid.UUID)
-	if !ok {
-		return nil, nil, fmt.Errorf("Comment id of type %T", id)
-	}
-	q := &CommentQuery{config: m.config, ctx: &QueryContext{Type: TypeComment}}
-	node, err := q.Where(comment.ID(key)).Only(ctx)
+	node := &Comment{config: m.config}
+	values, err := node.scanValues(comment.Columns)
 	if err != nil {
+		return nil, nil, err
+	}
+	query, args := sql.Dialect(m.driver.Dialect()).
+		Select(comment.Columns...).
+		From(sql.Table(comment.Table)).
+		Where(sql.EQ(comment.FieldID, id)).
+		Query()
+	rows := &sql.Rows{}
+	if err := m.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &NotFoundError{comment.Label}
+	}
+	if err := rows.Scan(values...); err != nil {
+		return nil, nil, err
+	}
+	null := make(map[string]bool, len(values))
+	for i, c := range comment.Columns {
+		null[c] = eventlog.IsNull(values[i])
+	}
+	if err := node.assignValues(comment.Columns, values); err != nil {
 		return nil, nil, err
 	}
 	set := make(map[string]any, 3)
 	var cleared []string
-	set[comment.FieldBody] = node.Body
-	set[comment.FieldLikes] = node.Likes
-	set[comment.FieldCreatedAt] = node.CreatedAt
+	if null[comment.FieldBody] {
+		cleared = append(cleared, comment.FieldBody)
+	} else {
+		set[comment.FieldBody] = node.Body
+	}
+	if null[comment.FieldLikes] {
+		cleared = append(cleared, comment.FieldLikes)
+	} else {
+		set[comment.FieldLikes] = node.Likes
+	}
+	if null[comment.FieldCreatedAt] {
+		cleared = append(cleared, comment.FieldCreatedAt)
+	} else {
+		set[comment.FieldCreatedAt] = node.CreatedAt
+	}
 	return set, cleared, nil
 }
 
@@ -307,30 +341,84 @@ func (m *PostMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 
 // EnteventsRow implements eventlog.Mutation.
 func (m *PostMutation) EnteventsRow(ctx context.Context, id any) (map[string]any, []string, error) {
-	key, ok := id.(int)
-	if !ok {
-		return nil, nil, fmt.Errorf("Post id of type %T", id)
-	}
-	q := &PostQuery{config: m.config, ctx: &QueryContext{Type: TypePost}}
-	node, err := q.Where(post.ID(key)).Only(ctx)
+	node := &Post{config: m.config}
+	values, err := node.scanValues(post.Columns)
 	if err != nil {
+		return nil, nil, err
+	}
+	query, args := sql.Dialect(m.driver.Dialect()).
+		Select(post.Columns...).
+		From(sql.Table(post.Table)).
+		Where(sql.EQ(post.FieldID, id)).
+		Query()
+	rows := &sql.Rows{}
+	if err := m.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &NotFoundError{post.Label}
+	}
+	if err := rows.Scan(values...); err != nil {
+		return nil, nil, err
+	}
+	null := make(map[string]bool, len(values))
+	for i, c := range post.Columns {
+		null[c] = eventlog.IsNull(values[i])
+	}
+	if err := node.assignValues(post.Columns, values); err != nil {
 		return nil, nil, err
 	}
 	set := make(map[string]any, 9)
 	var cleared []string
-	set[post.FieldCreateTime] = node.CreateTime
-	set[post.FieldUpdateTime] = node.UpdateTime
-	set[post.FieldTitle] = node.Title
-	set[post.FieldBody] = node.Body
-	set[post.FieldStatus] = node.Status
-	set[post.FieldViews] = node.Views
-	if node.PublishedAt != nil {
-		set[post.FieldPublishedAt] = *node.PublishedAt
+	if null[post.FieldCreateTime] {
+		cleared = append(cleared, post.FieldCreateTime)
 	} else {
-		cleared = append(cleared, post.FieldPublishedAt)
+		set[post.FieldCreateTime] = node.CreateTime
 	}
-	set[post.FieldAttributes] = node.Attributes
-	set[post.FieldAuthorID] = node.AuthorID
+	if null[post.FieldUpdateTime] {
+		cleared = append(cleared, post.FieldUpdateTime)
+	} else {
+		set[post.FieldUpdateTime] = node.UpdateTime
+	}
+	if null[post.FieldTitle] {
+		cleared = append(cleared, post.FieldTitle)
+	} else {
+		set[post.FieldTitle] = node.Title
+	}
+	if null[post.FieldBody] {
+		cleared = append(cleared, post.FieldBody)
+	} else {
+		set[post.FieldBody] = node.Body
+	}
+	if null[post.FieldStatus] {
+		cleared = append(cleared, post.FieldStatus)
+	} else {
+		set[post.FieldStatus] = node.Status
+	}
+	if null[post.FieldViews] {
+		cleared = append(cleared, post.FieldViews)
+	} else {
+		set[post.FieldViews] = node.Views
+	}
+	if null[post.FieldPublishedAt] {
+		cleared = append(cleared, post.FieldPublishedAt)
+	} else {
+		set[post.FieldPublishedAt] = *node.PublishedAt
+	}
+	if null[post.FieldAttributes] {
+		cleared = append(cleared, post.FieldAttributes)
+	} else {
+		set[post.FieldAttributes] = node.Attributes
+	}
+	if null[post.FieldAuthorID] {
+		cleared = append(cleared, post.FieldAuthorID)
+	} else {
+		set[post.FieldAuthorID] = node.AuthorID
+	}
 	return set, cleared, nil
 }
 
@@ -409,19 +497,49 @@ func (m *ProfileMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error
 
 // EnteventsRow implements eventlog.Mutation.
 func (m *ProfileMutation) EnteventsRow(ctx context.Context, id any) (map[string]any, []string, error) {
-	key, ok := id.(int)
-	if !ok {
-		return nil, nil, fmt.Errorf("Profile id of type %T", id)
-	}
-	q := &ProfileQuery{config: m.config, ctx: &QueryContext{Type: TypeProfile}}
-	node, err := q.Where(profile.ID(key)).Only(ctx)
+	node := &Profile{config: m.config}
+	values, err := node.scanValues(profile.Columns)
 	if err != nil {
+		return nil, nil, err
+	}
+	query, args := sql.Dialect(m.driver.Dialect()).
+		Select(profile.Columns...).
+		From(sql.Table(profile.Table)).
+		Where(sql.EQ(profile.FieldID, id)).
+		Query()
+	rows := &sql.Rows{}
+	if err := m.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &NotFoundError{profile.Label}
+	}
+	if err := rows.Scan(values...); err != nil {
+		return nil, nil, err
+	}
+	null := make(map[string]bool, len(values))
+	for i, c := range profile.Columns {
+		null[c] = eventlog.IsNull(values[i])
+	}
+	if err := node.assignValues(profile.Columns, values); err != nil {
 		return nil, nil, err
 	}
 	set := make(map[string]any, 2)
 	var cleared []string
-	set[profile.FieldBio] = node.Bio
-	set[profile.FieldWebsite] = node.Website
+	if null[profile.FieldBio] {
+		cleared = append(cleared, profile.FieldBio)
+	} else {
+		set[profile.FieldBio] = node.Bio
+	}
+	if null[profile.FieldWebsite] {
+		cleared = append(cleared, profile.FieldWebsite)
+	} else {
+		set[profile.FieldWebsite] = node.Website
+	}
 	return set, cleared, nil
 }
 
@@ -499,18 +617,44 @@ func (m *TagMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 
 // EnteventsRow implements eventlog.Mutation.
 func (m *TagMutation) EnteventsRow(ctx context.Context, id any) (map[string]any, []string, error) {
-	key, ok := id.(int)
-	if !ok {
-		return nil, nil, fmt.Errorf("Tag id of type %T", id)
-	}
-	q := &TagQuery{config: m.config, ctx: &QueryContext{Type: TypeTag}}
-	node, err := q.Where(tag.ID(key)).Only(ctx)
+	node := &Tag{config: m.config}
+	values, err := node.scanValues(tag.Columns)
 	if err != nil {
+		return nil, nil, err
+	}
+	query, args := sql.Dialect(m.driver.Dialect()).
+		Select(tag.Columns...).
+		From(sql.Table(tag.Table)).
+		Where(sql.EQ(tag.FieldID, id)).
+		Query()
+	rows := &sql.Rows{}
+	if err := m.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &NotFoundError{tag.Label}
+	}
+	if err := rows.Scan(values...); err != nil {
+		return nil, nil, err
+	}
+	null := make(map[string]bool, len(values))
+	for i, c := range tag.Columns {
+		null[c] = eventlog.IsNull(values[i])
+	}
+	if err := node.assignValues(tag.Columns, values); err != nil {
 		return nil, nil, err
 	}
 	set := make(map[string]any, 1)
 	var cleared []string
-	set[tag.FieldName] = node.Name
+	if null[tag.FieldName] {
+		cleared = append(cleared, tag.FieldName)
+	} else {
+		set[tag.FieldName] = node.Name
+	}
 	return set, cleared, nil
 }
 
@@ -630,37 +774,103 @@ func (m *UserMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 
 // EnteventsRow implements eventlog.Mutation.
 func (m *UserMutation) EnteventsRow(ctx context.Context, id any) (map[string]any, []string, error) {
-	key, ok := id.(int)
-	if !ok {
-		return nil, nil, fmt.Errorf("User id of type %T", id)
-	}
-	q := &UserQuery{config: m.config, ctx: &QueryContext{Type: TypeUser}}
-	node, err := q.Where(user.ID(key)).Only(ctx)
+	node := &User{config: m.config}
+	values, err := node.scanValues(user.Columns)
 	if err != nil {
+		return nil, nil, err
+	}
+	query, args := sql.Dialect(m.driver.Dialect()).
+		Select(user.Columns...).
+		From(sql.Table(user.Table)).
+		Where(sql.EQ(user.FieldID, id)).
+		Query()
+	rows := &sql.Rows{}
+	if err := m.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &NotFoundError{user.Label}
+	}
+	if err := rows.Scan(values...); err != nil {
+		return nil, nil, err
+	}
+	null := make(map[string]bool, len(values))
+	for i, c := range user.Columns {
+		null[c] = eventlog.IsNull(values[i])
+	}
+	if err := node.assignValues(user.Columns, values); err != nil {
 		return nil, nil, err
 	}
 	set := make(map[string]any, 13)
 	var cleared []string
-	set[user.FieldCreateTime] = node.CreateTime
-	set[user.FieldUpdateTime] = node.UpdateTime
-	set[user.FieldName] = node.Name
-	set[user.FieldEmail] = node.Email
-	set[user.FieldPasswordHash] = node.PasswordHash
-	set[user.FieldRole] = node.Role
-	if node.Age != nil {
-		set[user.FieldAge] = *node.Age
+	if null[user.FieldCreateTime] {
+		cleared = append(cleared, user.FieldCreateTime)
 	} else {
-		cleared = append(cleared, user.FieldAge)
+		set[user.FieldCreateTime] = node.CreateTime
 	}
-	set[user.FieldKarma] = node.Karma
-	set[user.FieldQuota] = node.Quota
-	set[user.FieldScore] = node.Score
-	set[user.FieldAvatar] = node.Avatar
-	set[user.FieldSettings] = node.Settings
-	if node.LastSeenAt != nil {
-		set[user.FieldLastSeenAt] = *node.LastSeenAt
+	if null[user.FieldUpdateTime] {
+		cleared = append(cleared, user.FieldUpdateTime)
 	} else {
+		set[user.FieldUpdateTime] = node.UpdateTime
+	}
+	if null[user.FieldName] {
+		cleared = append(cleared, user.FieldName)
+	} else {
+		set[user.FieldName] = node.Name
+	}
+	if null[user.FieldEmail] {
+		cleared = append(cleared, user.FieldEmail)
+	} else {
+		set[user.FieldEmail] = node.Email
+	}
+	if null[user.FieldPasswordHash] {
+		cleared = append(cleared, user.FieldPasswordHash)
+	} else {
+		set[user.FieldPasswordHash] = node.PasswordHash
+	}
+	if null[user.FieldRole] {
+		cleared = append(cleared, user.FieldRole)
+	} else {
+		set[user.FieldRole] = node.Role
+	}
+	if null[user.FieldAge] {
+		cleared = append(cleared, user.FieldAge)
+	} else {
+		set[user.FieldAge] = *node.Age
+	}
+	if null[user.FieldKarma] {
+		cleared = append(cleared, user.FieldKarma)
+	} else {
+		set[user.FieldKarma] = node.Karma
+	}
+	if null[user.FieldQuota] {
+		cleared = append(cleared, user.FieldQuota)
+	} else {
+		set[user.FieldQuota] = node.Quota
+	}
+	if null[user.FieldScore] {
+		cleared = append(cleared, user.FieldScore)
+	} else {
+		set[user.FieldScore] = node.Score
+	}
+	if null[user.FieldAvatar] {
+		cleared = append(cleared, user.FieldAvatar)
+	} else {
+		set[user.FieldAvatar] = node.Avatar
+	}
+	if null[user.FieldSettings] {
+		cleared = append(cleared, user.FieldSettings)
+	} else {
+		set[user.FieldSettings] = node.Settings
+	}
+	if null[user.FieldLastSeenAt] {
 		cleared = append(cleared, user.FieldLastSeenAt)
+	} else {
+		set[user.FieldLastSeenAt] = *node.LastSeenAt
 	}
 	return set, cleared, nil
 }
