@@ -1,0 +1,24 @@
+# entevents — `make demo` runs the example on SQLite; `make test` runs every test on
+# SQLite and PostgreSQL (starting a local PostgreSQL when none answers).
+
+GO ?= go
+
+.PHONY: demo test generate bench lint fuzz
+
+demo:
+	$(GO) run ./example/cmd/demo
+
+test:
+	bash scripts/ensure-postgres.sh
+	$(GO) test -count=1 -timeout 20m ./...
+
+generate:
+	$(GO) generate ./example/ent
+
+bench:
+	bash scripts/ensure-postgres.sh
+	$(GO) run ./internal/benchtable
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
