@@ -73,6 +73,7 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 	if t := d.pinned(ctx); t != nil {
 		return t.Query(ctx, query, args, v)
 	}
+	noteStatement(ctx, query)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
@@ -130,6 +131,12 @@ func newTx(ctx context.Context, d *Driver, tx dialect.Tx) *Tx {
 func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
 	noteStatement(ctx, query)
 	return t.Tx.Exec(ctx, query, args, v)
+}
+
+// Query executes a query in the transaction.
+func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
+	noteStatement(ctx, query)
+	return t.Tx.Query(ctx, query, args, v)
 }
 
 // Dialect returns the dialect of the underlying driver.
