@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test generate bench lint fuzz
+.PHONY: demo test generate migrations bench lint
 
 demo:
 	$(GO) run ./example/cmd/demo
@@ -14,6 +14,9 @@ test:
 
 generate:
 	$(GO) generate ./example/ent
+
+migrations:
+	$(GO) run ./internal/migrategen -name $(or $(NAME),changes)
 
 bench:
 	bash scripts/ensure-postgres.sh
