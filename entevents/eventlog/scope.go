@@ -48,7 +48,7 @@ type Frame struct {
 // halves in reverse: the group restores row order and lets rows 1..n join the
 // transaction of row 0.
 type bulkGroup struct {
-	gid    uint64
+	key    groupID
 	entity *Entity
 	tx     *Tx
 	ctx    context.Context
@@ -56,7 +56,7 @@ type bulkGroup struct {
 	rows   [][]*Record
 }
 
-var bulkGroups sync.Map // context.Context -> *bulkGroup
+var bulkGroups sync.Map // groupID -> *bulkGroup
 
 // Begin starts tracking a mutation of e whose driver is drv. Outside a transaction
 // it begins one (pinned to Frame.Ctx) that Done commits. It fails with
@@ -65,10 +65,10 @@ func Begin(ctx context.Context, drv dialect.ExecQuerier, e *Entity, create bool)
 	key, keyed := groupKey(ctx, create)
 	if keyed {
 		if v, ok := bulkGroups.Load(key); ok {
-			g := v.(*bulkGroup)
-			if g.entity == e && g.gid == goid() {
+			if g := v.(*bulkGroup); g.entity == e {
 				return &Frame{Ctx: g.ctx, tx: g.tx, group: g}, nil
 			}
+			keyed = false // another entity's create group: this create is not a bulk row
 		}
 	}
 	f := &Frame{Ctx: ctx}
@@ -101,7 +101,7 @@ func Begin(ctx context.Context, drv dialect.ExecQuerier, e *Entity, create bool)
 		f.upsert = &upsertProbe{table: e.Table}
 		f.Ctx = context.WithValue(f.Ctx, upsertKey{}, f.upsert)
 		if keyed {
-			f.group = &bulkGroup{gid: goid(), entity: e, tx: f.tx, ctx: f.Ctx}
+			f.group = &bulkGroup{key: key, entity: e, tx: f.tx, ctx: f.Ctx}
 			f.root = true
 			bulkGroups.Store(key, f.group)
 		}
@@ -109,11 +109,18 @@ func Begin(ctx context.Context, drv dialect.ExecQuerier, e *Entity, create bool)
 	return f, nil
 }
 
-func groupKey(ctx context.Context, create bool) (context.Context, bool) {
+// groupID keys a bulk group: the context given to Save and the goroutine running
+// it, so that unrelated mutations sharing a context on other goroutines never join.
+type groupID struct {
+	ctx context.Context
+	gid uint64
+}
+
+func groupKey(ctx context.Context, create bool) (groupID, bool) {
 	if !create || !reflect.TypeOf(ctx).Comparable() {
-		return nil, false
+		return groupID{}, false
 	}
-	return ctx, true
+	return groupID{ctx: ctx, gid: goid()}, true
 }
 
 // Tx returns the transaction the mutation runs in.
@@ -134,13 +141,7 @@ func (f *Frame) Upserted() bool {
 
 func (f *Frame) release() {
 	if f.root {
-		bulkGroups.Range(func(k, v any) bool {
-			if v == f.group {
-				bulkGroups.Delete(k)
-				return false
-			}
-			return true
-		})
+		bulkGroups.CompareAndDelete(f.group.key, f.group)
 	}
 }
 
