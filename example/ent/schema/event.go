@@ -16,8 +16,8 @@ func (Event) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		entevents.EventLog{
 			Actors: []entevents.Actor{
-				entevents.EntityActor("user_id", "User"),
-				entevents.SystemActor("system_actor"),
+				entevents.EntityActor("user_id", "User"), // *ent.User actors: the primary key is stored
+				entevents.SystemActor("system_actor"),    // entevents.System("nightly-import")
 			},
 		},
 	}

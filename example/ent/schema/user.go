@@ -58,8 +58,8 @@ func (User) Edges() []ent.Edge {
 // name was split from a legacy full_name (see the example's replay route).
 func (User) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		entevents.Versions{"create": 2},
-		entevents.Ignore("import_legacy"),
+		entevents.Versions{"create": 2},   // current action versions (default 1)
+		entevents.Ignore("import_legacy"), // executed, never recorded
 	}
 }
 
