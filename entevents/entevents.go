@@ -26,6 +26,9 @@ type (
 	Vault = eventlog.Vault
 	// Driver is an ent driver wrapped by WrapDriver.
 	Driver = eventlog.Driver
+	// DriverOptions are the options of one wrapped driver (WrapDriverWith), such
+	// as a vault of its own in place of EventLog.Vault.
+	DriverOptions = eventlog.DriverOptions
 	// MutationError reports a tracked mutation that could not be recorded.
 	MutationError = eventlog.MutationError
 	// EventError reports an event that could not be decoded or applied.
@@ -71,7 +74,10 @@ func EntityActor(column, entity string) Actor { return mixin.EntityActor(column,
 // SystemActor returns a string actor column for System actors.
 func SystemActor(column string) Actor { return mixin.SystemActor(column) }
 
-// WithActor returns a context whose tracked mutations record actor.
+// WithActor returns a context whose tracked mutations record actor: a pointer to
+// an entity of an EntityActor column (its id is stored), or a System value. A nil
+// entity pointer records no actor; a value of any other type fails the mutation
+// with ErrUnknownActor before anything is written.
 func WithActor(ctx context.Context, actor any) context.Context {
 	return eventlog.WithActor(ctx, actor)
 }
@@ -93,3 +99,15 @@ func IsReplaying(ctx context.Context) bool { return eventlog.IsReplaying(ctx) }
 // WrapDriver wraps an ent driver so that tracked mutations and their events are
 // written atomically, in a transaction of their own when the caller has none.
 func WrapDriver(drv dialect.Driver) *Driver { return eventlog.WrapDriver(drv) }
+
+// WrapDriverWith is WrapDriver with options for this driver only, e.g. a vault per
+// client or tenant:
+//
+//	drv := entevents.WrapDriverWith(entsql.OpenDB(dialect.Postgres, db), &entevents.DriverOptions{Vault: kr})
+//	client := ent.NewClient(ent.Driver(drv))
+//
+// Wrapping a driver that is already wrapped (the generated ent.Open wraps its
+// driver) returns a new wrapper of the same underlying driver with these options.
+func WrapDriverWith(drv dialect.Driver, opts *DriverOptions) *Driver {
+	return eventlog.WrapDriverWith(drv, opts)
+}

@@ -174,8 +174,26 @@ func buildModel(g *gen.Graph) (*Model, error) {
 			}
 		}
 	}
+	// (Actor column names that clash with each other or with the log's columns are
+	// reported by ent as redeclared fields.)
+	entities := map[string]string{} // entity -> its actor column
+	system := ""                    // the System actor column
 	for _, a := range m.Options.Actors {
 		am := ActorModel{Actor: a}
+		if a.Entity == "" {
+			switch {
+			case a.Type != mixin.ActorString:
+				errs = append(errs, fmt.Errorf("entevents: actor column %q holds entevents.System actors, which are strings, but is %s: use SystemActor or set Entity", a.Column, a.Type))
+			case system != "":
+				errs = append(errs, fmt.Errorf("entevents: actor columns %q and %q both hold entevents.System actors: keep one", system, a.Column))
+			default:
+				system = a.Column
+			}
+		} else if prev, ok := entities[a.Entity]; ok {
+			errs = append(errs, fmt.Errorf("entevents: actor columns %q and %q both hold %s actors: WithActor could not tell which to fill; keep one", prev, a.Column, a.Entity))
+		} else {
+			entities[a.Entity] = a.Column
+		}
 		if a.Entity != "" {
 			for _, n := range g.Nodes {
 				if n.Name == a.Entity {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
+	"unicode/utf8"
 
 	"entgo.io/ent"
 )
@@ -34,9 +37,15 @@ type EdgeChange struct {
 	Cleared bool              `json:"cleared,omitempty"`
 }
 
-// Decoder returns a function that decodes the JSON form of a T.
+// Decoder returns a function that decodes the JSON form of a T. JSON null is an
+// error unless T can be nil (pointer, slice, map, interface): the encoder never
+// writes null for other types, so it would silently decode to the zero value.
 func Decoder[T any]() func(json.RawMessage) (any, error) {
+	null := nullCheck[T]()
 	return func(raw json.RawMessage) (any, error) {
+		if err := null(raw); err != nil {
+			return nil, err
+		}
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, err
@@ -48,7 +57,11 @@ func Decoder[T any]() func(json.RawMessage) (any, error) {
 // JSONDecoder is Decoder for JSON fields: numbers inside untyped values stay
 // json.Number so that they re-encode to the same text.
 func JSONDecoder[T any]() func(json.RawMessage) (any, error) {
+	null := nullCheck[T]()
 	return func(raw json.RawMessage) (any, error) {
+		if err := null(raw); err != nil {
+			return nil, err
+		}
 		var v T
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
@@ -62,7 +75,31 @@ func JSONDecoder[T any]() func(json.RawMessage) (any, error) {
 	}
 }
 
+// nullCheck returns a check that fails on JSON null when T cannot be nil.
+func nullCheck[T any]() func(json.RawMessage) error {
+	t := reflect.TypeFor[T]()
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return func(json.RawMessage) error { return nil }
+	}
+	return func(raw json.RawMessage) error {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return fmt.Errorf("null is not a value of type %s", t)
+		}
+		return nil
+	}
+}
+
 func encodeValue(v any) (json.RawMessage, error) {
+	if b, ok := appendJSON(nil, v); ok { // the common types, without reflection
+		return b, nil
+	}
+	// JSON would replace invalid UTF-8 with U+FFFD: the value would not decode
+	// back to itself. (Strings inside JSON fields are stored by ent with the same
+	// encoding, so only top-level strings are checked.)
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String && !utf8.ValidString(rv.String()) {
+		return nil, fmt.Errorf("%w: the string is not valid UTF-8", ErrEncode)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEncode, err)
@@ -75,8 +112,9 @@ func encodeValue(v any) (json.RawMessage, error) {
 // left out unless includeSensitive.
 func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, []string, error) {
 	d := &Data{}
-	var changed []string
-	for _, name := range m.Fields() {
+	fields := m.Fields()
+	changed := make([]string, 0, len(fields)+4)
+	for _, name := range fields {
 		f := e.fields[name]
 		if f == nil {
 			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: errors.New("field unknown to the generated descriptor: run go generate")}
@@ -92,11 +130,19 @@ func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, [
 			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: err}
 		}
 		if d.Fields == nil {
-			d.Fields = make(map[string]json.RawMessage)
+			d.Fields = make(map[string]json.RawMessage, len(fields))
 		}
 		d.Fields[name] = raw
 	}
 	for _, name := range m.AddedFields() {
+		if f := e.fields[name]; f != nil && f.Sensitive && !includeSensitive {
+			// The delta reveals the value as much as the value does.
+			if !slices.Contains(d.Redacted, name) {
+				d.Redacted = append(d.Redacted, name)
+			}
+			changed = append(changed, name)
+			continue
+		}
 		v, _ := m.AddedField(name)
 		raw, err := encodeValue(v)
 		if err != nil {
@@ -286,7 +332,10 @@ func (e *Entity) Decode(d *Data) (*Change, error) {
 			c.Set = append(c.Set, FieldValue{Field: f, Value: v})
 		}
 		if raw, ok := d.Added[f.Name]; ok {
-			v, err := f.Decode(raw)
+			if f.DecodeAdd == nil {
+				return nil, bad(f.Name, errors.New("a delta (AddX) for a field that ent cannot add to"))
+			}
+			v, err := f.DecodeAdd(raw)
 			if err != nil {
 				return nil, bad(f.Name, err)
 			}

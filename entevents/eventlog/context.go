@@ -10,7 +10,8 @@ type (
 )
 
 // WithActor returns a context whose tracked mutations record actor as the one who
-// performed them. The value must match one of the actor columns of the event log.
+// performed them. The value must match one of the actor columns of the event log;
+// a nil entity pointer records no actor.
 func WithActor(ctx context.Context, actor any) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }

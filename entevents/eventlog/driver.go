@@ -17,16 +17,83 @@ import (
 // transaction runs in a transaction of its own.
 type Driver struct {
 	dialect.Driver
+	opts DriverOptions
 }
 
 var _ dialect.Driver = (*Driver)(nil)
 
+// DriverOptions are the options of one wrapped driver, and so of the clients that
+// use it. They override the EventLog options of the schema for that driver only:
+// tests and multi-tenant applications can give each client its own vault.
+type DriverOptions struct {
+	// Vault, when set, encrypts the events written through the driver and decrypts
+	// the events read with it (see VaultOf), in place of EventLog.Vault. Defaults
+	// to nil: the EventLog's vault.
+	Vault Vault
+	// DisableLock turns the PostgreSQL ordering lock off for the transactions of the
+	// driver, whatever EventLog.DisableLock says: readers tailing the log by id may
+	// then miss events. For benchmarks and diagnostics. Defaults to false.
+	DisableLock bool
+}
+
 // WrapDriver wraps drv. Wrapping a wrapped driver returns it unchanged.
-func WrapDriver(drv dialect.Driver) *Driver {
-	if d, ok := drv.(*Driver); ok {
+func WrapDriver(drv dialect.Driver) *Driver { return WrapDriverWith(drv, nil) }
+
+// WrapDriverWith wraps drv with options; nil options are WrapDriver. Wrapping a
+// wrapped driver with options returns a new wrapper of the same underlying
+// driver with these options (the given driver is not changed).
+func WrapDriverWith(drv dialect.Driver, opts *DriverOptions) *Driver {
+	d, ok := drv.(*Driver)
+	switch {
+	case ok && opts == nil:
 		return d
+	case ok:
+		return &Driver{Driver: d.Driver, opts: *opts}
+	case opts == nil:
+		return &Driver{Driver: drv}
+	default:
+		return &Driver{Driver: drv, opts: *opts}
 	}
-	return &Driver{Driver: drv}
+}
+
+// Vault returns the vault of the driver's options, or nil when the EventLog's
+// applies.
+func (d *Driver) Vault() Vault { return d.opts.Vault }
+
+// VaultOf returns the vault override (DriverOptions.Vault) that applies to v: a
+// wrapped driver, a transaction begun through one, ent's debug wrappers of either,
+// or a generated client (its driver, or its transaction for a tx-bound client);
+// nil when there is none or v is something else. Pass it to Log.SealWith and
+// Log.UnsealWith, where nil means the EventLog's vault:
+//
+//	err := log.UnsealWith(ctx, eventlog.VaultOf(client), ev)
+func VaultOf(v any) Vault {
+	for {
+		switch d := v.(type) {
+		case *Driver:
+			return d.opts.Vault
+		case *Tx:
+			return d.drv.opts.Vault
+		case nestedTx:
+			return d.drv.opts.Vault
+		case *dialect.DebugDriver:
+			v = d.Driver
+		case *dialect.DebugTx:
+			v = d.Tx
+		case interface{ EnteventsDialectTx() (dialect.Tx, bool) }:
+			if tx, ok := d.EnteventsDialectTx(); ok {
+				v = tx
+			} else if c, ok := d.(interface{ EnteventsDriver() dialect.Driver }); ok {
+				v = c.EnteventsDriver()
+			} else {
+				return nil
+			}
+		case interface{ EnteventsDriver() dialect.Driver }:
+			v = d.EnteventsDriver()
+		default:
+			return nil
+		}
+	}
 }
 
 type pinKey struct{ d *Driver }
@@ -172,7 +239,7 @@ func (t *Tx) Commit() error {
 		return &abortError{err: aborted}
 	}
 	if len(events) > 0 {
-		if err := writeEvents(t.ctx, t.Tx, t.drv.Dialect(), log, events); err != nil {
+		if err := writeEvents(t.ctx, t.Tx, t.drv, log, events); err != nil {
 			_ = t.Tx.Rollback()
 			return err
 		}

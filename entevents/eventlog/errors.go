@@ -22,9 +22,11 @@ var (
 	ErrDecode = errors.New("entevents: cannot decode event")
 	// ErrTxAborted is returned by Commit when a tracked mutation in the transaction
 	// failed to record its event: the transaction was rolled back.
-	// ErrNoVault is returned when reading an encrypted event from a log without a vault.
-	ErrNoVault   = errors.New("entevents: the event is encrypted but the event log has no vault")
 	ErrTxAborted = errors.New("entevents: transaction rolled back because an event could not be recorded")
+	// ErrNoVault is returned (in an *EventError) when reading an encrypted event
+	// with no vault: neither the client's driver (DriverOptions.Vault) nor the
+	// EventLog has one.
+	ErrNoVault = errors.New("entevents: the event is encrypted but the event log has no vault")
 )
 
 // MutationError reports a tracked mutation that could not be recorded. It names the

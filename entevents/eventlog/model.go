@@ -56,12 +56,14 @@ type Vault interface {
 // Options are the run-time options of the event log, taken from the EventLog mixin
 // of the Event schema.
 type Options struct {
-	// LockKey is the advisory lock key. Defaults to DefaultLockKey.
+	// LockKey is the advisory lock key. Defaults to DefaultLockKey. The guarantee
+	// the lock gives is documented on the EventLog mixin (mixin.EventLog.LockKey).
 	LockKey int64
 	// LockKeyPair, when set, is used as the two-int32 form of the advisory lock.
 	LockKeyPair *[2]int32
-	// LockKeyFunc, when set, returns the lock key for a transaction (for example
-	// per tenant). Events are then ordered only among writers of the same key.
+	// LockKeyFunc, when set, returns the lock key of a transaction (for example per
+	// tenant), called with the context the transaction began with. Events are then
+	// ordered only among the transactions of the same key.
 	LockKeyFunc func(ctx context.Context) int64
 	// DisableLock turns the PostgreSQL ordering lock off. Readers tailing the log by
 	// id may then miss events; for diagnostics and benchmarks.
@@ -191,6 +193,10 @@ type Field struct {
 	Sensitive bool
 	// Decode decodes the JSON form of a value into the field's Go type (generated).
 	Decode func(json.RawMessage) (any, error)
+	// DecodeAdd decodes the JSON form of a numeric delta (AddX) into the type the
+	// mutation's AddField takes: the signed counterpart of unsigned fields, e.g.
+	// int64 for a uint64 field (generated). Nil for fields ent cannot add to.
+	DecodeAdd func(json.RawMessage) (any, error)
 }
 
 // Edge describes an edge of a tracked entity, as sqlgraph needs it.

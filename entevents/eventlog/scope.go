@@ -1,12 +1,10 @@
 package eventlog
 
 import (
-	"bytes"
 	"context"
 	"reflect"
-	"runtime"
-	"strconv"
 	"sync"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -52,6 +50,7 @@ type bulkGroup struct {
 	entity *Entity
 	tx     *Tx
 	ctx    context.Context
+	at     time.Time // when the bulk create began: the occurred_at of all its rows
 	mu     sync.Mutex
 	rows   [][]*Record
 }
@@ -101,7 +100,7 @@ func Begin(ctx context.Context, drv dialect.ExecQuerier, e *Entity, create bool)
 		f.upsert = &upsertProbe{table: e.Table}
 		f.Ctx = context.WithValue(f.Ctx, upsertKey{}, f.upsert)
 		if keyed {
-			f.group = &bulkGroup{key: key, entity: e, tx: f.tx, ctx: f.Ctx}
+			f.group = &bulkGroup{key: key, entity: e, tx: f.tx, ctx: f.Ctx, at: Now()}
 			f.root = true
 			bulkGroups.Store(key, f.group)
 		}
@@ -121,6 +120,20 @@ func groupKey(ctx context.Context, create bool) (groupID, bool) {
 		return groupID{}, false
 	}
 	return groupID{ctx: ctx, gid: goid()}, true
+}
+
+// Now returns the current time as events store it: UTC, in microseconds (the
+// precision of PostgreSQL timestamps, so that it reads back equal).
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// OccurredAt returns the occurred_at of the mutation's events. The rows of one
+// CreateBulk share the time the bulk began, so that occurred_at never runs
+// backwards along their ids (ent completes their hooks in reverse).
+func (f *Frame) OccurredAt() time.Time {
+	if f.group != nil {
+		return f.group.at
+	}
+	return Now()
 }
 
 // Tx returns the transaction the mutation runs in.
@@ -180,17 +193,4 @@ func (f *Frame) Abort(err error, written bool) {
 	case written:
 		f.tx.abort(err)
 	}
-}
-
-// goid returns the current goroutine's id. It tells a bulk create's nested hooks
-// from unrelated mutations that share a context on other goroutines.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	n, _ := strconv.ParseUint(string(b), 10, 64)
-	return n
 }

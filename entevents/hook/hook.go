@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"entgo.io/ent"
 
@@ -82,6 +81,15 @@ func capture(ctx context.Context, m eventlog.Mutation, next ent.Mutator) (ent.Va
 		return nil, fail("", err)
 	}
 	mctx := frame.Ctx
+	defer func() {
+		// A panic below (another hook, the driver) must not leave the frame open:
+		// its transaction would leak, and a bulk group would stay registered for
+		// a later goroutine to join.
+		if r := recover(); r != nil {
+			frame.Abort(fmt.Errorf("panic: %v", r), true)
+			panic(r)
+		}
+	}()
 
 	var ids []any
 	if op.Is(ent.OpUpdate | ent.OpDelete) {
@@ -97,6 +105,12 @@ func capture(ctx context.Context, m eventlog.Mutation, next ent.Mutator) (ent.Va
 	}
 	switch {
 	case op.Is(ent.OpUpdate | ent.OpDelete):
+		if n, ok := v.(int); ok && n == 0 {
+			// ent executes no statement for an update that sets nothing (and the
+			// resolved rows are locked, so none vanished): nothing was written.
+			frame.Abort(nil, false)
+			return v, nil
+		}
 		if n, ok := v.(int); ok && n != len(ids) {
 			err := fmt.Errorf("affected %d rows where %d were resolved", n, len(ids))
 			frame.Abort(err, true)
@@ -118,12 +132,17 @@ func capture(ctx context.Context, m eventlog.Mutation, next ent.Mutator) (ent.Va
 		ids = []any{id}
 	}
 
+	// The vault of the client's driver (DriverOptions), else the EventLog's.
+	vault := eventlog.VaultOf(frame.Tx())
+	if vault == nil {
+		vault = opts.Vault
+	}
 	records, err := build(mctx, m, e, frame, buildInput{
 		typ: typ, action: action, ids: ids, actorCol: actorCol, actor: actor,
-		metadata: metadata, sensitive: opts.Vault != nil || opts.UnsafeStoreSensitivePlaintext,
+		metadata: metadata, sensitive: vault != nil || opts.UnsafeStoreSensitivePlaintext,
 	})
 	if err == nil {
-		err = log.Seal(mctx, records)
+		err = log.SealWith(mctx, vault, records)
 	}
 	if err != nil {
 		err = fail("", err)
@@ -161,6 +180,11 @@ func build(ctx context.Context, m eventlog.Mutation, e *eventlog.Entity, frame *
 		var d *eventlog.Data
 		var names []string
 		if d, names, err = e.EncodeMutation(m, in.sensitive); err == nil {
+			if in.typ == eventlog.TypeUpdate && len(names) == 0 {
+				// An UpdateOne that sets nothing writes nothing (ent only reads the
+				// row back): like Update().Where, it records nothing.
+				return nil, nil
+			}
 			data, changed, err = marshalData(d, names)
 		}
 	} else {
@@ -169,7 +193,7 @@ func build(ctx context.Context, m eventlog.Mutation, e *eventlog.Entity, frame *
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := frame.OccurredAt()
 	version := e.Version(action)
 	records := make([]*eventlog.Record, len(in.ids))
 	for i, id := range in.ids {
@@ -187,18 +211,10 @@ func build(ctx context.Context, m eventlog.Mutation, e *eventlog.Entity, frame *
 }
 
 func marshalData(d *eventlog.Data, changed []string) ([]byte, []byte, error) {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", eventlog.ErrEncode, err)
-	}
-	if changed == nil {
-		changed = []string{}
-	}
-	names, err := json.Marshal(changed)
-	if err != nil {
-		return nil, nil, err
-	}
-	return data, names, nil
+	// The values in d are compact JSON (EncodeMutation, json.Marshal): AppendJSON
+	// writes what json.Marshal(d) would, without sorting by reflection and
+	// re-validating every value (it was a hot spot of bulk writes).
+	return d.AppendJSON(make([]byte, 0, 256)), eventlog.AppendStrings(nil, changed), nil
 }
 
 // encodeRow records the row an upsert left behind, read back in the transaction.
@@ -246,6 +262,17 @@ func encodeMetadata(md map[string]any) (json.RawMessage, error) {
 	}
 	b, err := json.Marshal(md)
 	if err != nil {
+		// Name the entry at fault (the first, in key order).
+		names := make([]string, 0, len(md))
+		for k := range md {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if _, kerr := json.Marshal(md[k]); kerr != nil {
+				return nil, fmt.Errorf("%w metadata key %q: %v", eventlog.ErrEncode, k, kerr)
+			}
+		}
 		return nil, fmt.Errorf("%w metadata: %v", eventlog.ErrEncode, err)
 	}
 	return b, nil

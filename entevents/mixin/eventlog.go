@@ -103,14 +103,44 @@ type EventLog struct {
 	Actors []Actor
 	// LockKey is the PostgreSQL advisory lock key that orders event writers.
 	// Defaults to 2147483647.
+	//
+	// The guarantee, with int64 ids: event ids grow in commit order, so a reader
+	// that polls "id > last_seen" never misses an event and never sees one below an
+	// id it has passed, whatever the number of concurrent writers, connections and
+	// processes. A transaction buffers its events and inserts them as it commits;
+	// that INSERT takes pg_advisory_xact_lock(key) before it draws ids from the
+	// sequence, and PostgreSQL releases the lock only once the COMMIT is visible. The
+	// lock is thus held from the event INSERT to the end of COMMIT (one round trip
+	// plus the commit's WAL flush), never while the transaction does its own work,
+	// and transactions without events do not take it. Every writer of the table must
+	// take it: one client with DisableLock breaks the guarantee for all readers.
+	//
+	// With UUIDv7 ids the writing process generates the ids once it holds the lock:
+	// they grow in commit order among the writers of one process, across processes
+	// only as far as their clocks agree (a host whose clock is behind can commit a
+	// smaller id after a larger one). Use int64 ids when several processes write
+	// and readers tail the log by id.
+	//
+	// SQLite needs no lock: it runs one writing transaction at a time, holding the
+	// write lock from its first write to COMMIT, and AUTOINCREMENT never reuses ids,
+	// so ids grow in commit order. The lock options are ignored there.
 	LockKey int64
-	// LockKeyPair, when set, is used instead of LockKey as the two-int32 lock key.
+	// LockKeyPair, when set, is used instead of LockKey as the two-int32 lock key
+	// (pg_advisory_xact_lock(int, int)).
 	LockKeyPair *[2]int32
-	// LockKeyFunc, when set, returns the lock key for a transaction (e.g. per
-	// tenant). Commit order is then guaranteed only among events with the same key.
+	// LockKeyFunc, when set, returns the lock key of a transaction, e.g. per tenant.
+	// It is called once per committing transaction that has events, with the
+	// context the transaction was begun with (a tracked mutation made outside a
+	// transaction: the mutation's context). Transactions under different keys do not
+	// wait for each other, so the guarantee holds only among the events written
+	// under one key: a reader that tails only those events (it must be able to
+	// select them, e.g. by tenant metadata or actor) never misses one, but a reader
+	// of the whole log can: a transaction under key A may take id 10 and commit
+	// after one under key B took id 11.
 	LockKeyFunc func(ctx context.Context) int64
-	// DisableLock turns the ordering lock off (readers tailing by id may miss
-	// events). For benchmarks and diagnostics.
+	// DisableLock turns the ordering lock off: readers tailing by id may miss
+	// events. For benchmarks and diagnostics; entevents.DriverOptions.DisableLock
+	// (entevents.WrapDriverWith) does the same for one client.
 	DisableLock bool
 	// Vault, when set, encrypts the data and metadata of every event.
 	Vault eventlog.Vault

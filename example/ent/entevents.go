@@ -72,6 +72,9 @@ var enteventsLog = &eventlog.Log{
 	Actor: func(actor any) (string, any, bool) {
 		switch v := actor.(type) {
 		case *User:
+			if v == nil {
+				return "", nil, true // a nil entity records no actor
+			}
 			return "user_id", int64(v.ID), true
 		case eventlog.System:
 			return "system_actor", string(v), true
@@ -101,7 +104,7 @@ var enteventsEntityComment = &eventlog.Entity{
 	Columns:  comment.Columns,
 	Fields: []*eventlog.Field{
 		{Name: comment.FieldBody, Column: comment.FieldBody, Type: field.TypeString, Sensitive: false, Decode: eventlog.Decoder[string]()},
-		{Name: comment.FieldLikes, Column: comment.FieldLikes, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int]()},
+		{Name: comment.FieldLikes, Column: comment.FieldLikes, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int](), DecodeAdd: eventlog.Decoder[int]()},
 		{Name: comment.FieldCreatedAt, Column: comment.FieldCreatedAt, Type: field.TypeTime, Sensitive: false, Decode: eventlog.Decoder[time.Time]()},
 	},
 	Edges: []*eventlog.Edge{
@@ -171,11 +174,11 @@ func (m *CommentMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error
 	if err := sql.ScanSlice(rows, &ids); err != nil {
 		return nil, err
 	}
-	m.Where(comment.IDIn(ids...))
 	out := make([]any, len(ids))
 	for i, id := range ids {
 		out[i] = id
 	}
+	m.Where(eventlog.IDsIn(m.driver.Dialect(), comment.FieldID, out))
 	return out, nil
 }
 
@@ -202,12 +205,13 @@ func (m *CommentMutation) EnteventsRow(ctx context.Context, id any) (map[string]
 		}
 		return nil, nil, &NotFoundError{comment.Label}
 	}
-	if err := rows.Scan(values...); err != nil {
+	dest, isNull := eventlog.TrackNulls(values)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
 	null := make(map[string]bool, len(values))
 	for i, c := range comment.Columns {
-		null[c] = eventlog.IsNull(values[i])
+		null[c] = isNull(i)
 	}
 	if err := node.assignValues(comment.Columns, values); err != nil {
 		return nil, nil, err
@@ -245,7 +249,7 @@ var enteventsEntityPost = &eventlog.Entity{
 		{Name: post.FieldTitle, Column: post.FieldTitle, Type: field.TypeString, Sensitive: false, Decode: eventlog.Decoder[string]()},
 		{Name: post.FieldBody, Column: post.FieldBody, Type: field.TypeString, Sensitive: false, Decode: eventlog.Decoder[string]()},
 		{Name: post.FieldStatus, Column: post.FieldStatus, Type: field.TypeEnum, Sensitive: false, Decode: eventlog.Decoder[post.Status]()},
-		{Name: post.FieldViews, Column: post.FieldViews, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int]()},
+		{Name: post.FieldViews, Column: post.FieldViews, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int](), DecodeAdd: eventlog.Decoder[int]()},
 		{Name: post.FieldPublishedAt, Column: post.FieldPublishedAt, Type: field.TypeTime, Sensitive: false, Decode: eventlog.Decoder[time.Time]()},
 		{Name: post.FieldAttributes, Column: post.FieldAttributes, Type: field.TypeJSON, Sensitive: false, Decode: eventlog.JSONDecoder[map[string]interface{}]()},
 		{Name: post.FieldAuthorID, Column: post.FieldAuthorID, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int]()},
@@ -331,11 +335,11 @@ func (m *PostMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 	if err := sql.ScanSlice(rows, &ids); err != nil {
 		return nil, err
 	}
-	m.Where(post.IDIn(ids...))
 	out := make([]any, len(ids))
 	for i, id := range ids {
 		out[i] = id
 	}
+	m.Where(eventlog.IDsIn(m.driver.Dialect(), post.FieldID, out))
 	return out, nil
 }
 
@@ -362,12 +366,13 @@ func (m *PostMutation) EnteventsRow(ctx context.Context, id any) (map[string]any
 		}
 		return nil, nil, &NotFoundError{post.Label}
 	}
-	if err := rows.Scan(values...); err != nil {
+	dest, isNull := eventlog.TrackNulls(values)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
 	null := make(map[string]bool, len(values))
 	for i, c := range post.Columns {
-		null[c] = eventlog.IsNull(values[i])
+		null[c] = isNull(i)
 	}
 	if err := node.assignValues(post.Columns, values); err != nil {
 		return nil, nil, err
@@ -487,11 +492,11 @@ func (m *ProfileMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error
 	if err := sql.ScanSlice(rows, &ids); err != nil {
 		return nil, err
 	}
-	m.Where(profile.IDIn(ids...))
 	out := make([]any, len(ids))
 	for i, id := range ids {
 		out[i] = id
 	}
+	m.Where(eventlog.IDsIn(m.driver.Dialect(), profile.FieldID, out))
 	return out, nil
 }
 
@@ -518,12 +523,13 @@ func (m *ProfileMutation) EnteventsRow(ctx context.Context, id any) (map[string]
 		}
 		return nil, nil, &NotFoundError{profile.Label}
 	}
-	if err := rows.Scan(values...); err != nil {
+	dest, isNull := eventlog.TrackNulls(values)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
 	null := make(map[string]bool, len(values))
 	for i, c := range profile.Columns {
-		null[c] = eventlog.IsNull(values[i])
+		null[c] = isNull(i)
 	}
 	if err := node.assignValues(profile.Columns, values); err != nil {
 		return nil, nil, err
@@ -607,11 +613,11 @@ func (m *TagMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 	if err := sql.ScanSlice(rows, &ids); err != nil {
 		return nil, err
 	}
-	m.Where(tag.IDIn(ids...))
 	out := make([]any, len(ids))
 	for i, id := range ids {
 		out[i] = id
 	}
+	m.Where(eventlog.IDsIn(m.driver.Dialect(), tag.FieldID, out))
 	return out, nil
 }
 
@@ -638,12 +644,13 @@ func (m *TagMutation) EnteventsRow(ctx context.Context, id any) (map[string]any,
 		}
 		return nil, nil, &NotFoundError{tag.Label}
 	}
-	if err := rows.Scan(values...); err != nil {
+	dest, isNull := eventlog.TrackNulls(values)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
 	null := make(map[string]bool, len(values))
 	for i, c := range tag.Columns {
-		null[c] = eventlog.IsNull(values[i])
+		null[c] = isNull(i)
 	}
 	if err := node.assignValues(tag.Columns, values); err != nil {
 		return nil, nil, err
@@ -672,10 +679,10 @@ var enteventsEntityUser = &eventlog.Entity{
 		{Name: user.FieldEmail, Column: user.FieldEmail, Type: field.TypeString, Sensitive: false, Decode: eventlog.Decoder[string]()},
 		{Name: user.FieldPasswordHash, Column: user.FieldPasswordHash, Type: field.TypeString, Sensitive: true, Decode: eventlog.Decoder[string]()},
 		{Name: user.FieldRole, Column: user.FieldRole, Type: field.TypeEnum, Sensitive: false, Decode: eventlog.Decoder[user.Role]()},
-		{Name: user.FieldAge, Column: user.FieldAge, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int]()},
-		{Name: user.FieldKarma, Column: user.FieldKarma, Type: field.TypeInt64, Sensitive: false, Decode: eventlog.Decoder[int64]()},
-		{Name: user.FieldQuota, Column: user.FieldQuota, Type: field.TypeUint64, Sensitive: false, Decode: eventlog.Decoder[uint64]()},
-		{Name: user.FieldScore, Column: user.FieldScore, Type: field.TypeFloat64, Sensitive: false, Decode: eventlog.Decoder[float64]()},
+		{Name: user.FieldAge, Column: user.FieldAge, Type: field.TypeInt, Sensitive: false, Decode: eventlog.Decoder[int](), DecodeAdd: eventlog.Decoder[int]()},
+		{Name: user.FieldKarma, Column: user.FieldKarma, Type: field.TypeInt64, Sensitive: false, Decode: eventlog.Decoder[int64](), DecodeAdd: eventlog.Decoder[int64]()},
+		{Name: user.FieldQuota, Column: user.FieldQuota, Type: field.TypeUint64, Sensitive: false, Decode: eventlog.Decoder[uint64](), DecodeAdd: eventlog.Decoder[int64]()},
+		{Name: user.FieldScore, Column: user.FieldScore, Type: field.TypeFloat64, Sensitive: false, Decode: eventlog.Decoder[float64](), DecodeAdd: eventlog.Decoder[float64]()},
 		{Name: user.FieldAvatar, Column: user.FieldAvatar, Type: field.TypeBytes, Sensitive: false, Decode: eventlog.Decoder[[]byte]()},
 		{Name: user.FieldSettings, Column: user.FieldSettings, Type: field.TypeJSON, Sensitive: false, Decode: eventlog.JSONDecoder[schema.Settings]()},
 		{Name: user.FieldLastSeenAt, Column: user.FieldLastSeenAt, Type: field.TypeTime, Sensitive: false, Decode: eventlog.Decoder[time.Time]()},
@@ -764,11 +771,11 @@ func (m *UserMutation) EnteventsResolveIDs(ctx context.Context) ([]any, error) {
 	if err := sql.ScanSlice(rows, &ids); err != nil {
 		return nil, err
 	}
-	m.Where(user.IDIn(ids...))
 	out := make([]any, len(ids))
 	for i, id := range ids {
 		out[i] = id
 	}
+	m.Where(eventlog.IDsIn(m.driver.Dialect(), user.FieldID, out))
 	return out, nil
 }
 
@@ -795,12 +802,13 @@ func (m *UserMutation) EnteventsRow(ctx context.Context, id any) (map[string]any
 		}
 		return nil, nil, &NotFoundError{user.Label}
 	}
-	if err := rows.Scan(values...); err != nil {
+	dest, isNull := eventlog.TrackNulls(values)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
 	null := make(map[string]bool, len(values))
 	for i, c := range user.Columns {
-		null[c] = eventlog.IsNull(values[i])
+		null[c] = isNull(i)
 	}
 	if err := node.assignValues(user.Columns, values); err != nil {
 		return nil, nil, err

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,8 +26,9 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/entevents/entevents/entevents"
+	"github.com/entevents/entevents/entevents/history"
+	"github.com/entevents/entevents/entevents/replay"
 	"github.com/entevents/entevents/example/ent"
-	"github.com/entevents/entevents/example/ent/event"
 	"github.com/entevents/entevents/example/ent/post"
 	_ "github.com/entevents/entevents/example/ent/runtime"
 	"github.com/entevents/entevents/example/ent/user"
@@ -45,7 +47,9 @@ func main() {
 }
 
 // open returns a client whose driver is wrapped by entevents, on a fresh schema.
-func open(ctx context.Context, dsn, sqlitePath string) (*ent.Client, string, error) {
+// Events are encrypted with the keyring in ENTEVENTS_KEYS; without one the demo
+// generates a key and prints, once, how to reuse it.
+func open(ctx context.Context, out io.Writer, dsn, sqlitePath string) (*ent.Client, string, error) {
 	var (
 		db      *sql.DB
 		dialect string
@@ -65,7 +69,14 @@ func open(ctx context.Context, dsn, sqlitePath string) (*ent.Client, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	client := ent.NewClient(ent.Driver(entevents.WrapDriver(entsql.OpenDB(dialect, db))))
+	vault, err := entevents.KeyringFromEnvOrGenerate(entevents.KeysEnv, func(format string, args ...any) {
+		fmt.Fprintf(out, "note: "+format+"\n", args...)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	drv := entevents.WrapDriverWith(entsql.OpenDB(dialect, db), &entevents.DriverOptions{Vault: vault})
+	client := ent.NewClient(ent.Driver(drv))
 	if dsn != "" {
 		if err := dropTables(ctx, db); err != nil {
 			return nil, "", err
@@ -88,7 +99,7 @@ func dropTables(ctx context.Context, db *sql.DB) error {
 }
 
 func run(ctx context.Context, out io.Writer, dsn, sqlitePath string) error {
-	client, where, err := open(ctx, dsn, sqlitePath)
+	client, where, err := open(ctx, out, dsn, sqlitePath)
 	if err != nil {
 		return err
 	}
@@ -174,8 +185,113 @@ func run(ctx context.Context, out io.Writer, dsn, sqlitePath string) error {
 	_, err = client.Tag.Create().SetName("nope").Save(entevents.WithActor(ctx, 42))
 	fmt.Fprintf(out, "unknown actor refused: %v\n", errors.Is(err, entevents.ErrUnknownActor))
 
+	// An event written by version 1 of the application, before the split of
+	// full_name into name: replay routes it to a legacy handler.
+	if err := writeLegacyEvent(ctx, client); err != nil {
+		return err
+	}
+
 	fmt.Fprintln(out)
-	return printLog(ctx, out, client)
+	if err := printLog(ctx, out, client); err != nil {
+		return err
+	}
+	return replayDemo(ctx, out, client)
+}
+
+// writeLegacyEvent stores a user create recorded by version 1 of the create
+// action, whose data had full_name where version 2 has name.
+func writeLegacyEvent(ctx context.Context, client *ent.Client) error {
+	at := time.Date(2019, 6, 1, 9, 0, 0, 0, time.UTC)
+	return client.Event.Create().
+		SetEntity("User").SetRecordID("100").SetAction("create").SetActionType("create").SetVersion(1).
+		SetOccurredAt(at).SetChangedFields([]string{"email", "full_name"}).
+		SetData(json.RawMessage(`{"fields":{"full_name":"Grace Hopper","email":"grace@example.com",` +
+			`"create_time":"2019-06-01T09:00:00Z","update_time":"2019-06-01T09:00:00Z","role":"member","karma":0,"quota":0,"score":0}}`)).
+		SetMetadata(json.RawMessage(`{"imported":"v1"}`)).
+		Exec(ctx)
+}
+
+// legacyUserCreate replays a version 1 user create: full_name becomes name.
+func legacyUserCreate(ctx context.Context, _ *ent.Client, ev *replay.Event) error {
+	d, err := ev.Document()
+	if err != nil {
+		return err
+	}
+	d.Fields["name"] = d.Fields["full_name"]
+	delete(d.Fields, "full_name")
+	if err := ev.SetDocument(d); err != nil {
+		return err
+	}
+	return ev.Apply(ctx)
+}
+
+// replayDemo rebuilds the tables as they were before the bulk publish, then
+// rebuilds the present, showing progress.
+func replayDemo(ctx context.Context, out io.Writer, client *ent.Client) error {
+	legacy := replay.Route(replay.Match{Entity: "User", Action: "create", Versions: []int{1}}, replay.Handler(legacyUserCreate))
+	publish, err := history.Find(ctx, client, &history.Query{Entity: "Post", Page: history.Page{Limit: 100}})
+	if err != nil {
+		return err
+	}
+	var before time.Time
+	for _, ev := range publish {
+		if ev.ActionType == "update" && contains(ev.ChangedFields, "status") {
+			before = ev.OccurredAt.Add(-time.Microsecond)
+			break
+		}
+	}
+	fmt.Fprintf(out, "\nreplay until %s (just before the bulk publish):\n", before.Format("15:04:05.000000"))
+	if err := replay.Run(ctx, client, legacy, replay.UntilTime(before), replay.PageSize(4), replay.OnProgress(bar(out))); err != nil {
+		return err
+	}
+	if err := printPosts(ctx, out, client); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nreplay everything:")
+	if err := replay.Run(ctx, client, legacy, replay.PageSize(4), replay.OnProgress(bar(out))); err != nil {
+		return err
+	}
+	if err := printPosts(ctx, out, client); err != nil {
+		return err
+	}
+	grace, err := client.User.Get(ctx, 100)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "legacy v1 user restored by the route: %d %s <%s>\n", grace.ID, grace.Name, grace.Email)
+	return nil
+}
+
+// bar returns a progress callback that draws a bar on its own line per page.
+func bar(out io.Writer) func(replay.Progress) {
+	return func(p replay.Progress) {
+		const width = 30
+		done := width
+		if p.Total > 0 {
+			done = int(int64(width) * int64(p.Applied) / int64(p.Total))
+		}
+		fmt.Fprintf(out, "  [%s%s] %d/%d events\n", strings.Repeat("#", done), strings.Repeat(".", width-done), p.Applied, p.Total)
+	}
+}
+
+func printPosts(ctx context.Context, out io.Writer, client *ent.Client) error {
+	posts, err := client.Post.Query().Order(post.ByID()).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range posts {
+		fmt.Fprintf(out, "  post %d %-28q %-9s views=%d\n", p.ID, p.Title, p.Status, p.Views)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func rollback(tx *ent.Tx, err error) error {
@@ -185,30 +301,34 @@ func rollback(tx *ent.Tx, err error) error {
 	return err
 }
 
-// printLog prints the event log as an aligned table.
+// printLog prints the event log as an aligned table. The events are read through
+// the history package, which decrypts them with the client's vault.
 func printLog(ctx context.Context, out io.Writer, client *ent.Client) error {
-	events, err := client.Event.Query().Order(event.ByID()).All(ctx)
-	if err != nil {
-		return err
-	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tOCCURRED\tACTOR\tENTITY\tRECORD\tACTION\tTYPE\tV\tCHANGED\tMETADATA")
-	for _, e := range events {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-			e.ID, e.OccurredAt.Format("15:04:05.000"), actor(e), e.Entity, shorten(e.RecordID, 8), e.Action, e.ActionType,
-			e.Version, strings.Join(e.ChangedFields, ","), string(e.Metadata))
+	for e, err := range history.All(ctx, client, &history.Query{Raw: true}) {
+		if err != nil {
+			return err
+		}
+		md, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%v\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+			e.ID, e.OccurredAt.Format("2006-01-02 15:04:05.000"), actor(e), e.Entity, shorten(fmt.Sprint(e.RecordID), 8), e.Action, e.ActionType,
+			e.Version, shorten(strings.Join(e.ChangedFields, ","), 48), md)
 	}
 	return w.Flush()
 }
 
-func actor(e *ent.Event) string {
-	switch {
-	case e.UserID != nil:
-		return fmt.Sprintf("user:%d", *e.UserID)
-	case e.SystemActor != nil:
-		return "system:" + *e.SystemActor
-	default:
+func actor(e *history.Event) string {
+	switch e.ActorColumn {
+	case "":
 		return "-"
+	case "user_id":
+		return fmt.Sprintf("user:%v", e.Actor)
+	default:
+		return fmt.Sprintf("system:%v", e.Actor)
 	}
 }
 

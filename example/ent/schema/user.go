@@ -1,7 +1,6 @@
 package schema
 
 import (
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -62,4 +61,3 @@ func (User) Annotations() []schema.Annotation {
 		entevents.Ignore("import_legacy"), // executed, never recorded
 	}
 }
-
