@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -141,7 +143,7 @@ func (l *Log) FormatRecordID(id any) (any, error) {
 			return u, nil
 		}
 	case field.TypeInt64:
-		if n, ok := toInt64(id); ok {
+		if n, ok := Int64(id); ok {
 			return n, nil
 		}
 	default:
@@ -151,7 +153,7 @@ func (l *Log) FormatRecordID(id any) (any, error) {
 		case fmt.Stringer:
 			return v.String(), nil
 		}
-		if n, ok := toInt64(id); ok {
+		if n, ok := Int64(id); ok {
 			return strconv.FormatInt(n, 10), nil
 		}
 		if n, ok := id.(uint64); ok {
@@ -161,26 +163,20 @@ func (l *Log) FormatRecordID(id any) (any, error) {
 	return nil, fmt.Errorf("id %v of type %T cannot be stored as record_id of type %s", id, id, l.RecordIDType)
 }
 
-func toInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int:
-		return int64(n), true
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
+// Int64 converts a value of any integer kind (named types included) to int64. It
+// reports false for other kinds and for unsigned values above MaxInt64.
+func Int64(v any) (int64, bool) {
+	if n, ok := v.(int64); ok {
 		return n, true
-	case uint:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := rv.Uint(); u <= math.MaxInt64 {
+			return int64(u), true
+		}
 	}
 	return 0, false
 }

@@ -191,17 +191,10 @@ func toInt64(v any) (int64, error) {
 	case []byte:
 		return strconv.ParseInt(string(x), 10, 64)
 	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return rv.Int(), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if u := rv.Uint(); u <= 1<<63-1 {
-			return int64(u), nil
-		}
-		return 0, fmt.Errorf("%v overflows int64", v)
+	if n, ok := eventlog.Int64(v); ok {
+		return n, nil
 	}
-	return 0, fmt.Errorf("unexpected %T for an int64", v)
+	return 0, fmt.Errorf("unexpected %v (%T) for an int64", v, v)
 }
 
 func toUUID(v any) (uuid.UUID, error) {

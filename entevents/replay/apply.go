@@ -417,7 +417,7 @@ func (a *applier) apply(ctx context.Context, ops []*op) error {
 		}
 		if e.IDType.Numeric() {
 			for _, o := range ops {
-				if n, ok := asInt64(o.id); ok && n > a.maxIDs[e] {
+				if n, ok := eventlog.Int64(o.id); ok && n > a.maxIDs[e] {
 					a.maxIDs[e] = n
 				}
 			}
@@ -488,28 +488,3 @@ func notFound(ops []*op) error {
 	return o.ref.fail("", fmt.Errorf("%w: some of %d %s records", ErrRecordNotFound, len(ops), o.entity.Name))
 }
 
-func asInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int:
-		return int64(n), true
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case uint:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint64:
-		return int64(n), true
-	}
-	return 0, false
-}
