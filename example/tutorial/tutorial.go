@@ -5,9 +5,11 @@ package tutorial
 import (
 	"context"
 	"database/sql"
+	"log"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver
 
 	"github.com/entevents/entevents/entevents"
 	"github.com/entevents/entevents/example/ent"
@@ -28,4 +30,27 @@ func Register(ctx context.Context, client *ent.Client, currentUser *ent.User, ri
 	ctx = entevents.WithAction(ctx, "register")                          // optional action name
 	u, err := client.User.Create().SetName("Jane").SetEmail(rid + "@example.com").Save(ctx)
 	return u, err
+}
+
+// OpenEncrypted opens a client on PostgreSQL whose events are encrypted with the
+// keyring in ENTEVENTS_KEYS (see docs/secrets.md).
+func OpenEncrypted(dsn string) (*ent.Client, error) {
+	kr, err := entevents.KeyringFromEnv("ENTEVENTS_KEYS")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	drv := entsql.OpenDB(dialect.Postgres, db)
+	client := ent.NewClient(ent.Driver(entevents.WrapDriverWith(drv, &entevents.DriverOptions{Vault: kr})))
+	return client, nil
+}
+
+// DevVault returns the keyring in ENTEVENTS_KEYS, or a generated demo key that it
+// logs once (see docs/secrets.md). For development only.
+func DevVault() (*entevents.Keyring, error) {
+	kr, err := entevents.KeyringFromEnvOrGenerate(entevents.KeysEnv, log.Printf)
+	return kr, err
 }

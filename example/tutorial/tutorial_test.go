@@ -6,9 +6,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/entevents/entevents/entevents"
 	"github.com/entevents/entevents/example/ent/event"
 	"github.com/entevents/entevents/example/tutorial"
 	"github.com/entevents/entevents/internal/fixture"
+	"github.com/entevents/entevents/internal/testdb"
 )
 
 func TestRegister(t *testing.T) {
@@ -24,4 +26,20 @@ func TestRegister(t *testing.T) {
 		require.JSONEq(t, `{"request_id":"req-1"}`, string(ev.Metadata))
 		require.Equal(t, u.ID, 2)
 	})
+}
+
+func TestOpenEncrypted(t *testing.T) {
+	key, err := entevents.GenerateKey("k1")
+	require.NoError(t, err)
+	t.Setenv("ENTEVENTS_KEYS", key.Encode())
+	dsn := testdb.Postgres(t, fixture.Migrator())
+	client, err := tutorial.OpenEncrypted(dsn)
+	require.NoError(t, err)
+	defer client.Close()
+	ctx := context.Background()
+	client.Tag.Create().SetName("secret-marker").ExecX(ctx)
+	ev := client.Event.Query().OnlyX(ctx)
+	require.Nil(t, ev.Data, "data is stored only encrypted")
+	require.NotEmpty(t, *ev.EncryptedData)
+	require.NotContains(t, string(*ev.EncryptedData), "secret-marker")
 }

@@ -1,4 +1,4 @@
-// Package readme keeps the README honest: every Go code block in it must be an
+// Package readme keeps the README (and docs/) honest: every Go code block in it must be an
 // excerpt of a Go file of the repository that compiles (go vet ./... builds them),
 // and the shell commands it names must exist as make targets.
 package readme
@@ -56,7 +56,15 @@ var goBlock = regexp.MustCompile("(?s)```go\n(.*?)```")
 
 func TestGoBlocksAreExcerptsOfCompiledCode(t *testing.T) {
 	dir := root(t)
-	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	docs, err := filepath.Glob(filepath.Join(dir, "docs", "*.md"))
+	require.NoError(t, err)
+	for _, doc := range append([]string{filepath.Join(dir, "README.md")}, docs...) {
+		t.Run(filepath.Base(doc), func(t *testing.T) { checkGoBlocks(t, dir, doc) })
+	}
+}
+
+func checkGoBlocks(t *testing.T, dir, doc string) {
+	readme, err := os.ReadFile(doc)
 	require.NoError(t, err)
 	var sources [][]string
 	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -77,7 +85,6 @@ func TestGoBlocksAreExcerptsOfCompiledCode(t *testing.T) {
 	})
 	require.NoError(t, err)
 	blocks := goBlock.FindAllStringSubmatch(string(readme), -1)
-	require.NotEmpty(t, blocks)
 	for i, b := range blocks {
 		lines := normalize(b[1])
 		found := false
@@ -87,7 +94,7 @@ func TestGoBlocksAreExcerptsOfCompiledCode(t *testing.T) {
 				break
 			}
 		}
-		require.Truef(t, found, "README Go block %d is not an excerpt of any Go file in the repository:\n%s", i+1, b[1])
+		require.Truef(t, found, "%s: Go block %d is not an excerpt of any Go file in the repository:\n%s", filepath.Base(doc), i+1, b[1])
 	}
 }
 
