@@ -487,4 +487,3 @@ func notFound(ops []*op) error {
 	}
 	return o.ref.fail("", fmt.Errorf("%w: some of %d %s records", ErrRecordNotFound, len(ops), o.entity.Name))
 }
-
