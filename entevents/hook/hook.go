@@ -107,8 +107,11 @@ func capture(ctx context.Context, m eventlog.Mutation, next ent.Mutator) (ent.Va
 	case op.Is(ent.OpUpdate | ent.OpDelete):
 		if n, ok := v.(int); ok && n == 0 {
 			// ent executes no statement for an update that sets nothing (and the
-			// resolved rows are locked, so none vanished): nothing was written.
-			frame.Abort(nil, false)
+			// resolved rows are locked, so none vanished): there is nothing to
+			// record, but what hooks inside wrote must still commit.
+			if err := frame.Done(log, nil); err != nil {
+				return nil, err
+			}
 			return v, nil
 		}
 		if n, ok := v.(int); ok && n != len(ids) {
@@ -118,7 +121,10 @@ func capture(ctx context.Context, m eventlog.Mutation, next ent.Mutator) (ent.Va
 		}
 	case op.Is(ent.OpDeleteOne):
 		if n, ok := v.(int); ok && n == 0 {
-			frame.Abort(nil, false)
+			// No such row (ent reports NotFound after the hooks): nothing to record.
+			if err := frame.Done(log, nil); err != nil {
+				return nil, err
+			}
 			return v, nil
 		}
 		fallthrough
