@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test generate migrations bench lint
+.PHONY: demo test fuzz generate migrations bench lint
 
 demo:
 	$(GO) run ./example/cmd/demo
@@ -11,6 +11,10 @@ demo:
 test:
 	bash scripts/ensure-postgres.sh
 	$(GO) test -count=1 -timeout 20m ./...
+
+# fuzz runs the event decoder's fuzz test for a short time (FUZZTIME=1m for longer).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEventData -fuzztime $(or $(FUZZTIME),15s) ./entevents/replay/
 
 generate:
 	$(GO) generate ./example/ent
