@@ -450,8 +450,8 @@ func TestSecretsMissingKey(t *testing.T) {
 			text   string
 		}{
 			{"NoVault", b.db.Client, entevents.ErrNoVault, "has no vault"},
-			{"OtherKeyring", b.client(ring(t, secretKey(t, "k2", 2))), entevents.ErrUnknownKey, `decrypt data: entevents: key "k1": unknown key id: the keyring holds k2`},
-			{"WrongKeySameID", b.client(ring(t, secretKey(t, "k1", 9))), entevents.ErrDecrypt, `decrypt data: entevents: key "k1": cannot decrypt`},
+			{"OtherKeyring", b.client(ring(t, secretKey(t, "k2", 2))), entevents.ErrUnknownKey, `decrypt data: key "k1": unknown key id: the keyring holds k2`},
+			{"WrongKeySameID", b.client(ring(t, secretKey(t, "k1", 9))), entevents.ErrDecrypt, `decrypt data: key "k1": cannot decrypt`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

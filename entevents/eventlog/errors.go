@@ -3,6 +3,7 @@ package eventlog
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -40,9 +41,16 @@ type MutationError struct {
 
 func (e *MutationError) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("entevents: %s %s: field %q: %v", e.Entity, e.Action, e.Field, e.Err)
+		return fmt.Sprintf("entevents: %s %s: field %q: %s", e.Entity, e.Action, e.Field, inner(e.Err))
 	}
-	return fmt.Sprintf("entevents: %s %s: %v", e.Entity, e.Action, e.Err)
+	return fmt.Sprintf("entevents: %s %s: %s", e.Entity, e.Action, inner(e.Err))
+}
+
+// inner returns the message of a wrapped error without the "entevents: " prefixes
+// of its parts: the outer error already says it.
+func inner(err error) string {
+	s := strings.TrimPrefix(err.Error(), "entevents: ")
+	return strings.ReplaceAll(s, ": entevents: ", ": ")
 }
 
 func (e *MutationError) Unwrap() error { return e.Err }
@@ -63,7 +71,7 @@ func (e *EventError) Error() string {
 	if e.Field != "" {
 		msg += fmt.Sprintf(": field %q", e.Field)
 	}
-	return msg + ": " + e.Err.Error()
+	return msg + ": " + inner(e.Err)
 }
 
 func (e *EventError) Unwrap() error { return e.Err }

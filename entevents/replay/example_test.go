@@ -137,5 +137,5 @@ func ExampleRoute() {
 	// 1 Ada Lovelace
 	// 7 Grace Hopper
 	// Grace since 2019-06-01
-	// entevents: event 1 (User create v1): field "full_name": entevents: cannot decode event: unknown field of User
+	// entevents: event 1 (User create v1): field "full_name": cannot decode event: unknown field of User
 }
