@@ -3,7 +3,7 @@ package eventlog
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -43,11 +43,15 @@ func IDsIn(dialectName, column string, ids []any) func(*entsql.Selector) {
 // pgArray returns the PostgreSQL array literal of ids, every element quoted; the
 // server parses it as an array of the column's type.
 func pgArray(ids []any) string {
-	var b strings.Builder
-	b.WriteByte('{')
+	b := make([]byte, 0, 2+len(ids)*12)
+	b = append(b, '{')
 	for i, id := range ids {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
+		}
+		if n, ok := Int64(id); ok {
+			b = strconv.AppendInt(b, n, 10)
+			continue
 		}
 		var s string
 		switch v := id.(type) {
@@ -58,10 +62,14 @@ func pgArray(ids []any) string {
 		default:
 			s = fmt.Sprint(v)
 		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
+		b = append(b, '"')
+		for j := 0; j < len(s); j++ {
+			if s[j] == '"' || s[j] == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, s[j])
+		}
+		b = append(b, '"')
 	}
-	b.WriteByte('}')
-	return b.String()
+	return string(append(b, '}'))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,15 +114,56 @@ type insert struct {
 	uuidIDs bool
 }
 
+// column is a column the writer fills; value returns nil for NULL.
+type column struct {
+	name     string
+	nullable bool
+	value    func(*Record) any
+}
+
+// columns returns the columns of the log in insert order (Log.Columns).
+func (w *insert) columns() []column {
+	cols := []column{
+		{ColumnRecordID, false, func(r *Record) any { return r.RecordID }},
+		{ColumnEntity, false, func(r *Record) any { return r.Entity }},
+		{ColumnAction, false, func(r *Record) any { return r.Action }},
+		{ColumnActionType, false, func(r *Record) any { return r.ActionType }},
+		{ColumnVersion, false, func(r *Record) any { return r.Version }},
+		{ColumnData, true, func(r *Record) any { return nullJSON(r.Data) }},
+		{ColumnChangedFields, false, func(r *Record) any { return nullJSON(r.Changed) }},
+		{ColumnMetadata, true, func(r *Record) any { return nullJSON(r.Metadata) }},
+		{ColumnEncryptedData, true, func(r *Record) any { return nullBytes(r.EncData) }},
+		{ColumnEncryptedMetadata, true, func(r *Record) any { return nullBytes(r.EncMetadata) }},
+		{ColumnOccurredAt, false, func(r *Record) any { return r.OccurredAt }},
+	}
+	for _, a := range w.log.Actors {
+		cols = append(cols, column{a.Column, true, func(r *Record) any {
+			if r.ActorColumn == a.Column {
+				return r.Actor
+			}
+			return nil
+		}})
+	}
+	return cols
+}
+
 // build returns the INSERT of records. A non-empty lead is the SQL of the first
 // row's id (its arguments leadArgs numbered from $1); the other rows' ids are then
-// DEFAULT.
+// DEFAULT. Nullable columns that are NULL in every record (the encrypted columns
+// without a vault, the actor columns of other actors) are left out: their default
+// is NULL, and the statement is smaller and binds fewer parameters.
 func (w *insert) build(records []*Record, lead string, leadArgs []any) (string, []any, error) {
 	q := `"`
 	if w.dialect == dialect.MySQL {
 		q = "`"
 	}
-	cols := w.log.Columns()
+	var cols []column
+	for _, c := range w.columns() {
+		if c.nullable && !slices.ContainsFunc(records, func(r *Record) bool { return c.value(r) != nil }) {
+			continue
+		}
+		cols = append(cols, c)
+	}
 	withID := w.uuidIDs || lead != ""
 	args := make([]any, 0, len(leadArgs)+len(records)*(len(cols)+1))
 	args = append(args, leadArgs...)
@@ -135,19 +177,10 @@ func (w *insert) build(records []*Record, lead string, leadArgs []any) (string, 
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(q + c + q)
+		b.WriteString(q + c.name + q)
 	}
 	b.WriteString(") VALUES ")
 	pg := w.dialect == dialect.Postgres
-	arg := func(v any) {
-		args = append(args, v)
-		if pg {
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(len(args)))
-		} else {
-			b.WriteByte('?')
-		}
-	}
 	for i, r := range records {
 		if i > 0 {
 			b.WriteString(", ")
@@ -159,30 +192,33 @@ func (w *insert) build(records []*Record, lead string, leadArgs []any) (string, 
 			if err != nil {
 				return "", nil, fmt.Errorf("entevents: generate event id: %w", err)
 			}
-			arg(id)
+			args = append(args, id)
+			w.placeholder(&b, pg, len(args))
 			b.WriteString(", ")
 		case lead != "" && i == 0:
 			b.WriteString(lead + ", ")
 		case lead != "":
 			b.WriteString("DEFAULT, ")
 		}
-		arg(r.RecordID)
-		for _, v := range [...]any{r.Entity, r.Action, r.ActionType, r.Version, nullJSON(r.Data), nullJSON(r.Changed),
-			nullJSON(r.Metadata), nullBytes(r.EncData), nullBytes(r.EncMetadata), r.OccurredAt} {
-			b.WriteString(", ")
-			arg(v)
-		}
-		for _, a := range w.log.Actors {
-			b.WriteString(", ")
-			if a.Column == r.ActorColumn {
-				arg(r.Actor)
-			} else {
-				arg(nil)
+		for j, c := range cols {
+			if j > 0 {
+				b.WriteString(", ")
 			}
+			args = append(args, c.value(r))
+			w.placeholder(&b, pg, len(args))
 		}
 		b.WriteByte(')')
 	}
 	return b.String(), args, nil
+}
+
+func (w *insert) placeholder(b *strings.Builder, pg bool, n int) {
+	if pg {
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	} else {
+		b.WriteByte('?')
+	}
 }
 
 func nullJSON(b json.RawMessage) any {

@@ -91,6 +91,11 @@ func BenchmarkReplayHeap(b *testing.B) {
 					}
 					seeded = n
 					for range b.N {
+						b.StopTimer()
+						if err := bench.Empty(ctx, db); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
 						peak, err := bench.PeakHeap(func() error { return replay.Run(ctx, db.Client) })
 						if err != nil {
 							b.Fatal(err)

@@ -2,7 +2,7 @@
 // process and prints one table per database, each row a ratio against its baseline
 // measured in the same run (make bench):
 //
-//	go run ./internal/benchtable [-db sqlite,postgres] [-benchtime 1s] [-rounds 3]
+//	go run ./internal/benchtable [-db sqlite,postgres] [-benchtime 1s] [-rounds 5]
 //	    [-replay-events 100000] [-heap-events 100000,1000000] [-writers 8]
 //
 // Each tracked/untracked pair is warmed up, then measured in rounds that alternate
@@ -35,7 +35,7 @@ import (
 var (
 	dbs          = flag.String("db", "sqlite,postgres", "databases to run on, comma-separated: sqlite, postgres")
 	benchtime    = flag.Duration("benchtime", time.Second, "measured time per side of a write row, split over -rounds")
-	rounds       = flag.Int("rounds", 3, "measured rounds per write row (alternating which side runs first)")
+	rounds       = flag.Int("rounds", 5, "measured rounds per write row (alternating which side runs first)")
 	replayEvents = flag.Int("replay-events", 100000, "events of the replay throughput row (0 skips the replay rows)")
 	replayRounds = flag.Int("replay-rounds", 1, "measured rounds of the replay throughput row (after a warm-up)")
 	heapEvents   = flag.String("heap-events", "100000,1000000", "the two log sizes of the replay peak-heap row (empty skips it)")
@@ -330,6 +330,11 @@ func heapRow(ctx context.Context, db *bench.DB, sizes string) (row, error) {
 			return row{}, err
 		}
 		seeded, ns[i] = n, n
+		// Into empty tables, as the throughput row (the previous replay's rows
+		// would be deleted and re-inserted in one transaction).
+		if err := bench.Empty(ctx, db); err != nil {
+			return row{}, err
+		}
 		peak, err := bench.PeakHeap(func() error { return replay.Run(ctx, db.Client) })
 		if err != nil {
 			return row{}, err
@@ -338,7 +343,7 @@ func heapRow(ctx context.Context, db *bench.DB, sizes string) (row, error) {
 	}
 	ratio := peaks[1] / peaks[0]
 	return row{
-		fmt.Sprintf("Replay peak heap, %s vs %s events", count(float64(ns[1])), count(float64(ns[0]))),
+		fmt.Sprintf("Replay peak heap, %s vs %s events (tag creates)", count(float64(ns[1])), count(float64(ns[0]))),
 		fmt.Sprintf("%s events %.1f MiB", count(float64(ns[0])), peaks[0]/(1<<20)),
 		fmt.Sprintf("%s events %.1f MiB", count(float64(ns[1])), peaks[1]/(1<<20)),
 		times(ratio), target(ratio, 1.5, true),
