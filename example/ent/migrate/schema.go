@@ -37,6 +37,18 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "comment_post_comments",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[4]},
+			},
+			{
+				Name:    "comment_user_comments",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[5]},
+			},
+		},
 	}
 	// EventsColumns holds the columns for the "events" table.
 	EventsColumns = []*schema.Column{
@@ -107,6 +119,13 @@ var (
 				Columns:    []*schema.Column{PostsColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "post_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[9]},
 			},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
 
 	"github.com/entevents/entevents/entevents"
@@ -35,4 +36,9 @@ func (Comment) Edges() []ent.Edge {
 		edge.From("post", Post.Type).Ref("comments").Unique(),
 		edge.From("author", User.Type).Ref("comments").Unique(),
 	}
+}
+
+// Indexes of the Comment: its foreign keys.
+func (Comment) Indexes() []ent.Index {
+	return []ent.Index{index.Edges("post"), index.Edges("author")}
 }

@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
 
 	"github.com/entevents/entevents/entevents"
@@ -39,4 +40,10 @@ func (Post) Edges() []ent.Edge {
 		edge.To("tags", Tag.Type),
 		edge.To("comments", Comment.Type),
 	}
+}
+
+// Indexes of the Post: the author foreign key, which PostgreSQL does not index by
+// itself (deleting a user, or replay's clear, would scan posts).
+func (Post) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("author_id")}
 }
