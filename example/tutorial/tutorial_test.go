@@ -2,11 +2,17 @@ package tutorial_test
 
 import (
 	"context"
+	"database/sql"
+	"sync"
 	"testing"
+
+	"entgo.io/ent/dialect"
+	sqlite "modernc.org/sqlite"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/entevents/entevents/entevents"
+	"github.com/entevents/entevents/example/ent"
 	"github.com/entevents/entevents/example/ent/event"
 	"github.com/entevents/entevents/example/tutorial"
 	"github.com/entevents/entevents/internal/fixture"
@@ -43,3 +49,19 @@ func TestOpenEncrypted(t *testing.T) {
 	require.NotEmpty(t, *ev.EncryptedData)
 	require.NotContains(t, string(*ev.EncryptedData), "secret-marker")
 }
+
+// TestGeneratedOpenWrapsTheDriver checks that the ent.Open generated with the
+// entevents extension wraps its driver: a tracked write outside a transaction is
+// recorded instead of refused with ErrDriverNotWrapped.
+func TestGeneratedOpenWrapsTheDriver(t *testing.T) {
+	registerSQLite3.Do(func() { sql.Register("sqlite3", &sqlite.Driver{}) })
+	client, err := ent.Open(dialect.SQLite, testdb.SQLiteDSN(t))
+	require.NoError(t, err)
+	defer client.Close()
+	ctx := context.Background()
+	require.NoError(t, client.Schema.Create(ctx))
+	require.NoError(t, client.Tag.Create().SetName("opened").Exec(ctx))
+	require.Equal(t, 1, client.Event.Query().CountX(ctx))
+}
+
+var registerSQLite3 sync.Once
