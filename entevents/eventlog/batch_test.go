@@ -19,24 +19,20 @@ import (
 	"github.com/entevents/entevents/internal/fixture"
 )
 
-// countingDriver records the statements sent through it, in and out of
-// transactions. It sits under the entevents wrapper, where the database sees them.
-type countingDriver struct {
-	dialect.Driver
+// statementLog, as a watchDriver callback, records the statements sent.
+type statementLog struct {
 	mu      sync.Mutex
 	queries []string
 }
 
-var _ dialect.Driver = (*countingDriver)(nil)
-
-func (d *countingDriver) note(query string) {
+func (d *statementLog) note(query string) {
 	d.mu.Lock()
 	d.queries = append(d.queries, query)
 	d.mu.Unlock()
 }
 
 // take returns the statements recorded since the last call.
-func (d *countingDriver) take() []string {
+func (d *statementLog) take() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q := d.queries
@@ -44,50 +40,18 @@ func (d *countingDriver) take() []string {
 	return q
 }
 
-func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.note(query)
-	return d.Driver.Exec(ctx, query, args, v)
-}
-
-func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.note(query)
-	return d.Driver.Query(ctx, query, args, v)
-}
-
-func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, d: d}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	d *countingDriver
-}
-
-func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.d.note(query)
-	return t.Tx.Exec(ctx, query, args, v)
-}
-
-func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
-	t.d.note(query)
-	return t.Tx.Query(ctx, query, args, v)
-}
-
 type batchBundle struct {
 	client  *ent.Client
-	counter *countingDriver
+	counter *statementLog
 	dialect string
 }
 
 func setupBatch(t *testing.T, dialectName string) *batchBundle {
 	t.Helper()
 	db := fixture.Open(t, dialectName)
-	counter := &countingDriver{Driver: entsql.OpenDB(dialectName, db.SQL)}
-	return &batchBundle{client: ent.NewClient(ent.Driver(eventlog.WrapDriver(counter))), counter: counter, dialect: dialectName}
+	counter := &statementLog{}
+	drv := &watchDriver{Driver: entsql.OpenDB(dialectName, db.SQL), see: counter.note}
+	return &batchBundle{client: ent.NewClient(ent.Driver(eventlog.WrapDriver(drv))), counter: counter, dialect: dialectName}
 }
 
 // shape summarises statements by kind and table, e.g. "SELECT users", "INSERT events".

@@ -17,43 +17,20 @@ import (
 	"github.com/entevents/entevents/internal/testdb"
 )
 
-// panicDriver panics on the first statement that inserts into the table armed.
-type panicDriver struct {
-	dialect.Driver
+// panicOnInsert, as a watchDriver callback, panics on the first statement that
+// inserts into the table armed.
+type panicOnInsert struct {
 	mu    sync.Mutex
 	table string
 }
 
-func (d *panicDriver) check(query string) {
+func (d *panicOnInsert) check(query string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.table != "" && strings.Contains(query, "INSERT INTO `"+d.table+"`") {
 		d.table = ""
 		panic("driver exploded")
 	}
-}
-
-func (d *panicDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &panicTx{Tx: tx, d: d}, nil
-}
-
-type panicTx struct {
-	dialect.Tx
-	d *panicDriver
-}
-
-func (t *panicTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.d.check(query)
-	return t.Tx.Exec(ctx, query, args, v)
-}
-
-func (t *panicTx) Query(ctx context.Context, query string, args, v any) error {
-	t.d.check(query)
-	return t.Tx.Query(ctx, query, args, v)
 }
 
 // TestPanicReleasesTransaction makes a tracked create and a bulk create panic
@@ -65,8 +42,8 @@ func TestPanicReleasesTransaction(t *testing.T) {
 	db := testdb.SQLite(t)
 	ctx := context.Background()
 	require.NoError(t, fixture.CreateSchema(ctx, dialect.SQLite, db))
-	drv := &panicDriver{Driver: entsql.OpenDB(dialect.SQLite, db)}
-	client := ent.NewClient(ent.Driver(eventlog.WrapDriver(drv)))
+	drv := &panicOnInsert{}
+	client := ent.NewClient(ent.Driver(eventlog.WrapDriver(&watchDriver{Driver: entsql.OpenDB(dialect.SQLite, db), see: drv.check})))
 	explode := func(fn func()) {
 		t.Helper()
 		drv.mu.Lock()

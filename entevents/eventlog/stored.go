@@ -1,7 +1,6 @@
 package eventlog
 
 import (
-	"database/sql/driver"
 	"encoding/json"
 	"time"
 )
@@ -24,16 +23,4 @@ type Stored struct {
 	// Actors holds the non-NULL actor columns by column name.
 	Actors     map[string]any
 	OccurredAt time.Time
-}
-
-// IsNull reports whether a value scanned by generated scanValues holds SQL NULL.
-func IsNull(v any) bool {
-	switch x := v.(type) {
-	case *[]byte:
-		return *x == nil
-	case driver.Valuer:
-		val, err := x.Value()
-		return err == nil && val == nil
-	}
-	return false
 }

@@ -14,12 +14,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -30,6 +29,7 @@ import (
 	"github.com/entevents/entevents/example/ent"
 	_ "github.com/entevents/entevents/example/ent/runtime" // schema hooks and defaults
 	"github.com/entevents/entevents/internal/fixture"
+	"github.com/entevents/entevents/internal/testdb"
 )
 
 // DB is a benchmark database with the example schema.
@@ -84,14 +84,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	return newDB(dialect.SQLite, sqlDB, "SQLite "+version+" (file, WAL, synchronous=NORMAL)", sqlDB.Close), nil
 }
 
-// PostgresDSN returns the server DSN: ENTEVENTS_PG_DSN, or
-// postgres://postgres@127.0.0.1:5432/postgres.
-func PostgresDSN() string {
-	if dsn := os.Getenv("ENTEVENTS_PG_DSN"); dsn != "" {
-		return dsn
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
+// PostgresDSN returns the server DSN (see testdb.PostgresDSN).
+func PostgresDSN() string { return testdb.PostgresDSN() }
 
 // OpenPostgres creates a new database on the server of dsn, with the example
 // schema; Close drops it.
@@ -104,28 +98,18 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err := admin.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("bench: PostgreSQL unreachable: %w", err)
 	}
-	name := fmt.Sprintf("entevents_bench_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(dsn)
+	url, dropDB, err := testdb.ScratchDatabase(ctx, dsn, "entevents_bench", "")
 	if err != nil {
 		return nil, err
 	}
-	u.Path = "/" + name
-	sqlDB, err := sql.Open("pgx", u.String())
+	sqlDB, err := sql.Open("pgx", url)
 	if err != nil {
+		_ = dropDB()
 		return nil, err
 	}
 	drop := func() error {
 		_ = sqlDB.Close()
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return err
-		}
-		defer admin.Close()
-		_, err = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		return err
+		return dropDB()
 	}
 	if err := fixture.CreateSchema(ctx, dialect.Postgres, sqlDB); err != nil {
 		_ = drop()
@@ -136,7 +120,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if i := strings.IndexByte(version, ' '); i > 0 {
 		version = version[:i]
 	}
-	return newDB(dialect.Postgres, sqlDB, "PostgreSQL "+version+" ("+u.Host+")", drop), nil
+	return newDB(dialect.Postgres, sqlDB, "PostgreSQL "+version+" ("+host(dsn)+")", drop), nil
 }
 
 // name returns a name unique in the database's benchmarks.
@@ -149,4 +133,12 @@ func (db *DB) name(prefix string) string {
 func fatal(b *testing.B, err error) {
 	fmt.Fprintf(os.Stderr, "bench: %s: %v\n", b.Name(), err)
 	b.Fatal(err)
+}
+
+// host returns the host:port of a DSN, for reports.
+func host(dsn string) string {
+	if u, err := neturl.Parse(dsn); err == nil {
+		return u.Host
+	}
+	return "?"
 }

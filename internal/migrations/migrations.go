@@ -19,6 +19,7 @@ import (
 	sqlite "modernc.org/sqlite"
 
 	"github.com/entevents/entevents/example/ent/migrate"
+	"github.com/entevents/entevents/internal/testdb"
 )
 
 // Dialects are the databases migrations are kept for.
@@ -72,24 +73,11 @@ func devURL(ctx context.Context, d string) (string, func(), error) {
 		return fmt.Sprintf("sqlite://migrategen%d?mode=memory&_pragma=foreign_keys(1)", time.Now().UnixNano()), func() {}, nil
 	}
 	registerPostgres()
-	base := os.Getenv("ENTEVENTS_PG_DSN")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("postgres", base)
+	url, drop, err := testdb.ScratchDatabase(ctx, testdb.PostgresDSN(), "entevents_migrate_dev", "search_path=public")
 	if err != nil {
 		return "", nil, err
 	}
-	name := fmt.Sprintf("entevents_migrate_dev_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create dev database: %w", err)
-	}
-	cleanup := func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable&search_path=public", name), cleanup, nil
+	return url, func() { _ = drop() }, nil
 }
 
 func options(d, dir string) ([]schema.MigrateOption, error) {

@@ -77,13 +77,55 @@ func (m Migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) er
 	return m.Run(ctx, db)
 }
 
+// PostgresDSN returns the server DSN: ENTEVENTS_PG_DSN, or
+// postgres://postgres@127.0.0.1:5432/postgres.
+func PostgresDSN() string {
+	if dsn := os.Getenv("ENTEVENTS_PG_DSN"); dsn != "" {
+		return dsn
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// ScratchDatabase creates an empty database named prefix_<unique> on the server of
+// dsn and returns its DSN (with query parameters extra appended) and a function
+// that drops it. For the benchmarks and the migration generator, which live
+// outside tests.
+func ScratchDatabase(ctx context.Context, dsn, prefix, extra string) (string, func() error, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("testdb: create database %s: %w", name, err)
+	}
+	drop := func() error {
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		_, err = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	u.Path = "/" + name
+	if extra != "" {
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += extra
+	}
+	return u.String(), drop, nil
+}
+
 // PostgresConfig returns the server configuration from ENTEVENTS_PG_DSN.
 func PostgresConfig() pgtestdb.Config {
-	dsn := os.Getenv("ENTEVENTS_PG_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(PostgresDSN())
 	if err != nil {
 		panic(fmt.Sprintf("testdb: ENTEVENTS_PG_DSN: %v", err))
 	}
