@@ -48,10 +48,15 @@ type batchBundle struct {
 
 func setupBatch(t *testing.T, dialectName string) *batchBundle {
 	t.Helper()
+	return setupBatchWith(t, dialectName, nil)
+}
+
+func setupBatchWith(t *testing.T, dialectName string, opts *eventlog.DriverOptions) *batchBundle {
+	t.Helper()
 	db := fixture.Open(t, dialectName)
 	counter := &statementLog{}
 	drv := &watchDriver{Driver: entsql.OpenDB(dialectName, db.SQL), see: counter.note}
-	return &batchBundle{client: ent.NewClient(ent.Driver(eventlog.WrapDriver(drv))), counter: counter, dialect: dialectName}
+	return &batchBundle{client: ent.NewClient(ent.Driver(eventlog.WrapDriverWith(drv, opts))), counter: counter, dialect: dialectName}
 }
 
 // shape summarises statements by kind and table, e.g. "SELECT users", "INSERT events".
@@ -109,10 +114,19 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 			},
 		},
 	}
-	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
-		t.Run(d, func(t *testing.T) {
+	modes := []struct {
+		dialect  string
+		separate bool // DriverOptions.SeparateCommit
+	}{{dialect.SQLite, false}, {dialect.Postgres, false}, {dialect.Postgres, true}}
+	for _, m := range modes {
+		d := m.dialect
+		name := d
+		if m.separate {
+			name += "/separate-commit"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := setupBatch(t, d)
+			b := setupBatchWith(t, d, &eventlog.DriverOptions{SeparateCommit: m.separate})
 			ctx := context.Background()
 			for _, inTx := range []bool{false, true} {
 				for _, n := range []int{10, 1000} {
@@ -134,7 +148,13 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 						require.Equal(t, op.want, shape(queries), "%s %s statements: %q", run, op.name, queries)
 						require.Equal(t, before+n, b.client.Event.Query().CountX(ctx), "%s %s events", run, op.name)
 						if d == dialect.Postgres {
-							require.Contains(t, queries[len(queries)-1], "pg_advisory_xact_lock", "the event INSERT takes the lock")
+							last := queries[len(queries)-1]
+							require.Contains(t, last, "pg_advisory_xact_lock", "the event INSERT takes the lock")
+							if m.separate {
+								require.NotContains(t, last, "COMMIT")
+							} else {
+								require.True(t, strings.HasSuffix(last, "; COMMIT; BEGIN"), "events and COMMIT in one query: %.200s", last)
+							}
 						}
 					}
 				}

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	stdsql "database/sql"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,9 @@ import (
 type Driver struct {
 	dialect.Driver
 	opts DriverOptions
+	// multi reports a database/sql driver known to run a query string of
+	// several statements (see DriverOptions.SeparateCommit).
+	multi bool
 }
 
 var _ dialect.Driver = (*Driver)(nil)
@@ -34,6 +38,15 @@ type DriverOptions struct {
 	// driver, whatever EventLog.DisableLock says: readers tailing the log by id may
 	// then miss events. For benchmarks and diagnostics. Defaults to false.
 	DisableLock bool
+	// SeparateCommit sends the COMMIT of a transaction with events as a
+	// statement of its own on PostgreSQL. By default, with the pgx or lib/pq
+	// database/sql drivers, the events (up to 1,000 per transaction) are written
+	// with their values inlined as literals, in one query string together with
+	// the COMMIT: one round trip less, and the ordering lock is released without
+	// waiting for the application to send the COMMIT. Set it when something
+	// between the application and PostgreSQL refuses several statements in one
+	// query. Defaults to false.
+	SeparateCommit bool
 }
 
 // WrapDriver wraps drv. Wrapping a wrapped driver returns it unchanged.
@@ -48,13 +61,39 @@ func WrapDriverWith(drv dialect.Driver, opts *DriverOptions) *Driver {
 	case ok && opts == nil:
 		return d
 	case ok:
-		return &Driver{Driver: d.Driver, opts: *opts}
+		drv = d.Driver
 	case opts == nil:
-		return &Driver{Driver: drv}
-	default:
-		return &Driver{Driver: drv, opts: *opts}
+		opts = &DriverOptions{}
 	}
+	return &Driver{Driver: drv, opts: *opts, multi: runsMultiStatements(drv)}
 }
+
+// runsMultiStatements reports whether drv is an ent SQL driver over a
+// database/sql driver that sends a query without arguments as a simple query,
+// which PostgreSQL runs statement after statement: pgx (v4, v5) and lib/pq.
+func runsMultiStatements(drv dialect.Driver) bool {
+	d, ok := drv.(interface{ DB() *stdsql.DB })
+	if !ok || drv.Dialect() != dialect.Postgres {
+		return false
+	}
+	db := d.DB()
+	if db == nil {
+		return false
+	}
+	t := reflect.TypeOf(db.Driver())
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.PkgPath() {
+	case "github.com/jackc/pgx/v5/stdlib", "github.com/jackc/pgx/v4/stdlib", "github.com/lib/pq":
+		return true
+	}
+	return false
+}
+
+// pipelines reports whether the transactions of d send their events and COMMIT
+// as one query.
+func (d *Driver) pipelines() bool { return d.multi && !d.opts.SeparateCommit }
 
 // Vault returns the vault of the driver's options, or nil when the EventLog's
 // applies.
@@ -239,7 +278,9 @@ func (t *Tx) Commit() error {
 		return &abortError{err: aborted}
 	}
 	if len(events) > 0 {
-		if err := writeEvents(t.ctx, t.Tx, t.drv, log, events); err != nil {
+		// Committed or not, the transaction object is ended by its own Commit:
+		// after a pipelined COMMIT it commits the empty transaction begun then.
+		if _, err := writeEvents(t.ctx, t.Tx, t.drv, log, events, true); err != nil {
 			_ = t.Tx.Rollback()
 			return err
 		}

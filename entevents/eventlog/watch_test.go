@@ -2,6 +2,7 @@ package eventlog_test
 
 import (
 	"context"
+	"database/sql"
 
 	"entgo.io/ent/dialect"
 )
@@ -15,6 +16,15 @@ type watchDriver struct {
 }
 
 var _ dialect.Driver = (*watchDriver)(nil)
+
+// DB returns the database of the driver watched, as ent's SQL driver does: the
+// entevents wrapper looks at it to decide how to commit.
+func (d *watchDriver) DB() *sql.DB {
+	if db, ok := d.Driver.(interface{ DB() *sql.DB }); ok {
+		return db.DB()
+	}
+	return nil
+}
 
 func (d *watchDriver) Exec(ctx context.Context, query string, args, v any) error {
 	d.see(query)
