@@ -206,50 +206,108 @@ func (s *settings[C]) run(ctx context.Context, client C) error {
 	if s.progress != nil {
 		s.progress(p)
 	}
-	for last := any(nil); bound != nil; {
-		page, err := rd.page(ctx, last, s.pageSize)
-		if err != nil {
-			return err
+	// Pages are read and prepared (decrypted, decoded) one ahead: the next page
+	// is read, and prepared on another goroutine, while this one is applied.
+	if bound == nil {
+		return moveSequences(ctx, drv, s.binding, r.app.maxIDs)
+	}
+	page, err := rd.page(ctx, nil, s.pageSize)
+	if err != nil {
+		return err
+	}
+	prepared := r.prepareAsync(ctx, page)
+	// On return no page is still being prepared (decrypting with the vault
+	// after Run returned would surprise).
+	var unread []<-chan []item[C]
+	defer func() {
+		for _, ch := range unread {
+			<-ch
 		}
-		for _, st := range page {
-			if err := r.handle(ctx, st); err != nil {
+	}()
+	unread = append(unread, prepared)
+	for len(page) > 0 {
+		var next []*eventlog.Stored
+		if len(page) == s.pageSize {
+			if next, err = rd.page(ctx, page[len(page)-1].ID, s.pageSize); err != nil {
+				return err
+			}
+		}
+		nextPrepared := r.prepareAsync(ctx, next)
+		unread = append(unread[:0], nextPrepared)
+		items := <-prepared
+		for _, it := range items {
+			if err := r.handle(ctx, it); err != nil {
 				return err
 			}
 		}
 		if err := r.app.flush(ctx); err != nil {
 			return err
 		}
-		if len(page) > 0 {
-			last = page[len(page)-1].ID
-			p.Applied += int64(len(page))
-			p.LastEventID = last
-			if s.progress != nil {
-				s.progress(p)
-			}
+		p.Applied += int64(len(page))
+		p.LastEventID = page[len(page)-1].ID
+		if s.progress != nil {
+			s.progress(p)
 		}
-		if len(page) < s.pageSize {
-			break
-		}
+		page, prepared = next, nextPrepared
 	}
 	return moveSequences(ctx, drv, s.binding, r.app.maxIDs)
 }
 
-// handle applies one stored event: through the first route that matches it, or
-// generically.
-func (r *runner[C]) handle(ctx context.Context, st *eventlog.Stored) error {
-	if err := r.binding.Log.UnsealWith(ctx, r.vault, st); err != nil {
-		return err
+// item is a stored event prepared for handling: decrypted, and matched to its
+// route or decoded.
+type item[C Client[C]] struct {
+	st    *eventlog.Stored
+	route *typedRoute[C]
+	op    *op
+	err   error
+}
+
+// prepareAsync prepares page on a goroutine of its own; the channel delivers
+// the items once. Preparing reads no database and changes nothing the
+// handling of earlier events depends on: an error is reported when its event
+// is handled, in order.
+func (r *runner[C]) prepareAsync(ctx context.Context, page []*eventlog.Stored) <-chan []item[C] {
+	ch := make(chan []item[C], 1)
+	if len(page) == 0 {
+		ch <- nil
+		return ch
+	}
+	go func() {
+		items := make([]item[C], len(page))
+		for i, st := range page {
+			items[i] = r.prepare(ctx, st)
+		}
+		ch <- items
+	}()
+	return ch
+}
+
+// prepare decrypts a stored event and finds the first route that matches it,
+// or decodes it.
+func (r *runner[C]) prepare(ctx context.Context, st *eventlog.Stored) item[C] {
+	it := item[C]{st: st}
+	if it.err = r.binding.Log.UnsealWith(ctx, r.vault, st); it.err != nil {
+		return it
 	}
 	for _, rt := range r.routes {
 		if rt.match.matches(st) {
-			return r.route(ctx, st, rt)
+			it.route = rt
+			return it
 		}
 	}
-	o, err := r.decode(st, true)
-	if err != nil {
-		return err
+	it.op, it.err = r.decode(st, true)
+	return it
+}
+
+// handle applies one prepared event: through its route, or generically.
+func (r *runner[C]) handle(ctx context.Context, it item[C]) error {
+	switch {
+	case it.err != nil:
+		return it.err
+	case it.route != nil:
+		return r.route(ctx, it.st, it.route)
 	}
-	return r.app.enqueue(ctx, o)
+	return r.app.enqueue(ctx, it.op)
 }
 
 // decode checks an event against the schema and decodes it; checkVersion
