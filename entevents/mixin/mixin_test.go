@@ -163,6 +163,22 @@ func TestEventLogFields(t *testing.T) {
 			for col := range tc.actors {
 				require.Contains(t, idx, []string{col})
 			}
+			for _, i := range tc.log.Indexes() {
+				d := i.Descriptor()
+				if len(d.Fields) != 1 {
+					continue
+				}
+				if _, actor := tc.actors[d.Fields[0]]; !actor {
+					continue
+				}
+				var where string
+				for _, a := range d.Annotations {
+					if ia, ok := a.(*entsql.IndexAnnotation); ok {
+						where = ia.Where
+					}
+				}
+				require.Equal(t, `"`+d.Fields[0]+`" IS NOT NULL`, where, "the index of actor column %s is partial", d.Fields[0])
+			}
 		})
 	}
 }

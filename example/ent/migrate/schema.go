@@ -87,11 +87,17 @@ var (
 				Name:    "event_user_id",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[12]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "\"user_id\" IS NOT NULL",
+				},
 			},
 			{
 				Name:    "event_system_actor",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[13]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "\"system_actor\" IS NOT NULL",
+				},
 			},
 		},
 	}
