@@ -12,9 +12,11 @@ test:
 	bash scripts/ensure-postgres.sh
 	$(GO) test -count=1 -timeout 20m ./...
 
-# fuzz runs the event decoder's fuzz test for a short time (FUZZTIME=1m for longer).
+# fuzz runs the fuzz tests of the event decoder and of the data parser against
+# encoding/json, each for a short time (FUZZTIME=1m for longer).
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEventData -fuzztime $(or $(FUZZTIME),15s) ./entevents/replay/
+	$(GO) test -run '^$$' -fuzz FuzzParseData -fuzztime $(or $(FUZZTIME),15s) ./entevents/eventlog/
 
 generate:
 	$(GO) generate ./example/ent

@@ -40,11 +40,23 @@ type EdgeChange struct {
 // Decoder returns a function that decodes the JSON form of a T. JSON null is an
 // error unless T can be nil (pointer, slice, map, interface): the encoder never
 // writes null for other types, so it would silently decode to the zero value.
+//
+// Values of the common types are decoded without reflection or encoding/json:
+// strings (named ones too, such as enums), booleans, integers, floats and []byte,
+// and strings without escapes for types with UnmarshalJSON or UnmarshalText (such
+// as time.Time and uuid.UUID). The result is json.Unmarshal's: any text the fast
+// path does not read as it would goes to json.Unmarshal, errors included.
 func Decoder[T any]() func(json.RawMessage) (any, error) {
 	null := nullCheck[T]()
+	fast := fastDecoder[T]()
 	return func(raw json.RawMessage) (any, error) {
 		if err := null(raw); err != nil {
 			return nil, err
+		}
+		if fast != nil {
+			if v, ok := fast(raw); ok {
+				return v, nil
+			}
 		}
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
@@ -55,12 +67,20 @@ func Decoder[T any]() func(json.RawMessage) (any, error) {
 }
 
 // JSONDecoder is Decoder for JSON fields: numbers inside untyped values stay
-// json.Number so that they re-encode to the same text.
+// json.Number so that they re-encode to the same text. Untyped JSON (any,
+// map[string]any, []any) is decoded without reflection, and types that hold no
+// interface with json.Unmarshal, to the same result.
 func JSONDecoder[T any]() func(json.RawMessage) (any, error) {
 	null := nullCheck[T]()
+	fast := fastJSONDecoder[T]()
 	return func(raw json.RawMessage) (any, error) {
 		if err := null(raw); err != nil {
 			return nil, err
+		}
+		if fast != nil {
+			if v, ok := fast(raw); ok {
+				return v, nil
+			}
 		}
 		var v T
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -115,7 +135,7 @@ func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, [
 	fields := m.Fields()
 	changed := make([]string, 0, len(fields)+4)
 	for _, name := range fields {
-		f := e.fields[name]
+		f := e.Field(name)
 		if f == nil {
 			return nil, nil, &MutationError{Entity: e.Name, Field: name, Err: errors.New("field unknown to the generated descriptor: run go generate")}
 		}
@@ -135,7 +155,7 @@ func (e *Entity) EncodeMutation(m ent.Mutation, includeSensitive bool) (*Data, [
 		d.Fields[name] = raw
 	}
 	for _, name := range m.AddedFields() {
-		if f := e.fields[name]; f != nil && f.Sensitive && !includeSensitive {
+		if f := e.Field(name); f != nil && f.Sensitive && !includeSensitive {
 			// The delta reveals the value as much as the value does.
 			if !slices.Contains(d.Redacted, name) {
 				d.Redacted = append(d.Redacted, name)
@@ -257,21 +277,24 @@ type Change struct {
 	Upsert   bool
 }
 
-// ParseData parses the data column without decoding the values.
+// ParseData parses the data column without decoding the values. It accepts what
+// encoding/json accepts when it decodes the document into a Data with unknown
+// fields disallowed, with the same result, except a repeated key in an object
+// of the document (not inside a value), and data after the document: both are
+// errors. An empty document is an empty Data.
+//
+// The json.RawMessage values of the result are slices of raw, which must not be
+// modified while they are in use.
 func ParseData(raw []byte) (*Data, error) {
-	var d Data
+	d := &Data{}
 	if len(raw) == 0 {
-		return &d, nil
+		return d, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	s := scanner{b: raw}
+	if err := s.document(d); err != nil {
 		return nil, fmt.Errorf("%w: data is not a valid event document: %v", ErrDecode, err)
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the event document", ErrDecode)
-	}
-	return &d, nil
+	return d, nil
 }
 
 // fieldError is a decode error naming a field; EventError copies the name.
@@ -305,37 +328,54 @@ func (e *Entity) DecodeData(raw []byte) (*Change, error) {
 // Decode decodes parsed event data into typed values of e.
 func (e *Entity) Decode(d *Data) (*Change, error) {
 	c := &Change{Redacted: d.Redacted, Upsert: d.Upsert}
+	if len(d.Fields) > 0 {
+		c.Set = make([]FieldValue, 0, len(d.Fields))
+	}
+	if len(d.Added) > 0 {
+		c.Added = make([]FieldValue, 0, len(d.Added))
+	}
 	bad := func(name string, err error) error {
 		return &fieldError{field: name, err: fmt.Errorf("%w: %v", ErrDecode, err)}
 	}
+	// has[2i] and has[2i+1] mark a value and a delta of e.Fields[i], which are
+	// then looked up in the entity's order.
+	var buf [128]bool
+	has := buf[:]
+	if 2*len(e.Fields) > len(buf) {
+		has = make([]bool, 2*len(e.Fields))
+	}
 	for name := range d.Fields {
-		if e.fields[name] == nil {
+		i, ok := e.fields[name]
+		if !ok {
 			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
 		}
+		has[2*i] = true
 	}
 	for name := range d.Added {
-		if e.fields[name] == nil {
+		i, ok := e.fields[name]
+		if !ok {
 			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
 		}
+		has[2*i+1] = true
 	}
 	for name := range d.Edges {
 		if e.edges[name] == nil {
 			return nil, bad(name, fmt.Errorf("unknown edge of %s", e.Name))
 		}
 	}
-	for _, f := range e.Fields {
-		if raw, ok := d.Fields[f.Name]; ok {
-			v, err := f.Decode(raw)
+	for i, f := range e.Fields {
+		if has[2*i] {
+			v, err := f.Decode(d.Fields[f.Name])
 			if err != nil {
 				return nil, bad(f.Name, err)
 			}
 			c.Set = append(c.Set, FieldValue{Field: f, Value: v})
 		}
-		if raw, ok := d.Added[f.Name]; ok {
+		if has[2*i+1] {
 			if f.DecodeAdd == nil {
 				return nil, bad(f.Name, errors.New("a delta (AddX) for a field that ent cannot add to"))
 			}
-			v, err := f.DecodeAdd(raw)
+			v, err := f.DecodeAdd(d.Added[f.Name])
 			if err != nil {
 				return nil, bad(f.Name, err)
 			}
@@ -343,7 +383,7 @@ func (e *Entity) Decode(d *Data) (*Change, error) {
 		}
 	}
 	for _, name := range d.Cleared {
-		f := e.fields[name]
+		f := e.Field(name)
 		if f == nil {
 			return nil, bad(name, fmt.Errorf("unknown field of %s", e.Name))
 		}
@@ -355,6 +395,12 @@ func (e *Entity) Decode(d *Data) (*Change, error) {
 			continue
 		}
 		op := EdgeOp{Edge: ed, Cleared: ch.Cleared}
+		if len(ch.Added) > 0 {
+			op.Added = make([]any, 0, len(ch.Added))
+		}
+		if len(ch.Removed) > 0 {
+			op.Removed = make([]any, 0, len(ch.Removed))
+		}
 		for _, raw := range ch.Added {
 			v, err := ed.DecodeID(raw)
 			if err != nil {

@@ -230,12 +230,17 @@ type Entity struct {
 	// Columns lists the entity's columns, id first, for reading rows back.
 	Columns []string
 
-	fields map[string]*Field
+	fields map[string]int // positions in Fields
 	edges  map[string]*Edge
 }
 
 // Field returns the named field, or nil.
-func (e *Entity) Field(name string) *Field { return e.fields[name] }
+func (e *Entity) Field(name string) *Field {
+	if i, ok := e.fields[name]; ok {
+		return e.Fields[i]
+	}
+	return nil
+}
 
 // Edge returns the named edge, or nil.
 func (e *Entity) Edge(name string) *Edge { return e.edges[name] }
@@ -297,9 +302,9 @@ func NewBinding(log *Log, entities ...*Entity) *Binding {
 	b := &Binding{Log: log, entities: make(map[string]*Entity, len(entities))}
 	for _, e := range entities {
 		e.Log = log
-		e.fields = make(map[string]*Field, len(e.Fields))
-		for _, f := range e.Fields {
-			e.fields[f.Name] = f
+		e.fields = make(map[string]int, len(e.Fields))
+		for i, f := range e.Fields {
+			e.fields[f.Name] = i
 		}
 		e.edges = make(map[string]*Edge, len(e.Edges))
 		for _, ed := range e.Edges {

@@ -64,7 +64,9 @@ func (ev *Event) stored() *eventlog.Stored {
 	}
 }
 
-// Document parses Data without decoding the values.
+// Document parses Data without decoding the values. The values of the document
+// are slices of Data: Data must not be modified in place while they are in use
+// (SetDocument replaces it).
 func (ev *Event) Document() (*eventlog.Data, error) {
 	return eventlog.ParseData(ev.Data)
 }
