@@ -75,6 +75,10 @@ type op struct {
 	change *eventlog.Change
 	// data is the raw data document: updates with equal documents batch.
 	data string
+	// shape is the signature of the columns an update writes and how, "" if
+	// the update cannot be applied with others of its shape (see walkShape):
+	// updates with equal shapes batch.
+	shape string
 	// columns is the signature of a create's insert: creates with equal
 	// signatures batch.
 	columns string
@@ -188,6 +192,9 @@ func (o *op) check() error {
 		o.solo = true
 	}
 	o.columns = columns.String()
+	if o.kind == kindUpdate {
+		o.shape = o.shapeKey()
+	}
 	return nil
 }
 
@@ -283,15 +290,25 @@ const maxBatchParams = 30000
 // maxBatchOps bounds the events of one batch.
 const maxBatchOps = 2000
 
-// batch is a run of consecutive events applied with one sqlgraph call:
-// creates of one entity with the same columns (BatchCreate), updates of one
-// entity with the same data (UpdateNodes with id IN), deletes of one entity
-// (DeleteNodes with id IN). Its records are distinct: an event that touches a
-// record already in the batch starts a new one.
+// batch is a run of consecutive events applied with one statement: creates of
+// one entity with the same columns (sqlgraph.BatchCreate), updates of one entity
+// with the same data (sqlgraph.UpdateNodes with id IN), updates of one entity
+// with the same shape but their own values (applyShape: UPDATE ... FROM
+// VALUES), deletes of one entity (sqlgraph.DeleteNodes with id IN). Its records
+// are distinct: an event that touches a record already in the batch starts a
+// new one. The batch is applied before the first event that cannot join it, so
+// no event is applied before an earlier one on the same record; and the updates
+// of a batch change their own rows only (a shape has no other), so that
+// applying them together is applying them in order.
 type batch struct {
 	ops    []*op
 	ids    map[any]struct{}
 	params int
+	// mixed reports updates with different data (of the same shape).
+	mixed bool
+	// shapes allows batches of updates of the same shape (the dialect runs
+	// them).
+	shapes bool
 }
 
 func (b *batch) accepts(o *op) bool {
@@ -310,7 +327,10 @@ func (b *batch) accepts(o *op) bool {
 	case kindCreate:
 		return o.columns == first.columns
 	case kindUpdate:
-		return o.data == first.data
+		if !b.mixed && o.data == first.data {
+			return true
+		}
+		return b.shapes && o.shape != "" && o.shape == first.shape
 	}
 	return true
 }
@@ -318,6 +338,9 @@ func (b *batch) accepts(o *op) bool {
 func (b *batch) add(o *op) {
 	if b.ids == nil {
 		b.ids = make(map[any]struct{})
+	}
+	if len(b.ops) > 0 && o.kind == kindUpdate && o.data != b.ops[0].data {
+		b.mixed = true
 	}
 	b.ops = append(b.ops, o)
 	b.ids[o.id] = struct{}{}
@@ -329,6 +352,7 @@ func (b *batch) reset() {
 	b.ops = b.ops[:0]
 	clear(b.ids)
 	b.params = 0
+	b.mixed = false
 }
 
 // applier applies ops through the replay's transaction.
@@ -340,11 +364,14 @@ type applier struct {
 	maxIDs map[*eventlog.Entity]int64
 	// savepoints counts the savepoints taken, to name them.
 	savepoints int
+	// types caches the column types of PostgreSQL tables (columnTypes).
+	types map[string]map[string]string
 }
 
 // enqueue adds o to the pending batch, applying the batch first if o cannot
 // join it.
 func (a *applier) enqueue(ctx context.Context, o *op) error {
+	a.pending.shapes = shapeSupported(a.drv.Dialect())
 	if !a.pending.accepts(o) {
 		if err := a.flush(ctx); err != nil {
 			return err
@@ -423,6 +450,9 @@ func (a *applier) apply(ctx context.Context, ops []*op) error {
 			}
 		}
 	case kindUpdate:
+		if len(ops) > 1 && slices.ContainsFunc(ops[1:], func(o *op) bool { return o.data != first.data }) {
+			return a.applyMixed(ctx, ops)
+		}
 		spec, empty := first.updateSpec(ids)
 		if empty {
 			return a.ensureExist(ctx, ops)

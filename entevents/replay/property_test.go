@@ -198,7 +198,7 @@ func (h *history) op() error {
 		h.createUser, h.createUser, h.createUsersBulk, h.createPost, h.createPost, h.createPostsBulk,
 		h.createTag, h.createTagsBulk, h.createComment, h.createComment, h.createProfile,
 		h.updateUser, h.updateUser, h.updatePost, h.updatePost, h.updateTag, h.updateComment, h.updateProfile,
-		h.updateManyPosts, h.updateManyUsers, h.updateManyComments,
+		h.updateManyPosts, h.updateManyUsers, h.updateManyComments, h.updateRun, h.updateRun,
 		h.deleteOne, h.deleteMany, h.upsertTag, h.upsertUser,
 	}
 	return ops[h.rnd.IntN(len(ops))]()
@@ -614,6 +614,152 @@ func (h *history) updateProfile() error {
 		u.ClearUser()
 	}
 	return u.Exec(h.ctx)
+}
+
+// updateRun updates a few records of one entity one by one, all with the same
+// fields and edges but each with its own values: replay applies such runs with
+// one statement.
+func (h *history) updateRun() error {
+	n := 2 + h.rnd.IntN(8)
+	kinds := h.rnd.Perm(7)[:1+h.rnd.IntN(3)]
+	variant := h.chance(2) // set or clear, for the whole run
+	switch h.rnd.IntN(4) {
+	case 0:
+		for range n {
+			id, ok := pick(h, h.userIDs())
+			if !ok {
+				id = 1 << 30
+			}
+			u := h.c.User.UpdateOneID(id)
+			for _, k := range kinds {
+				switch k {
+				case 0:
+					u.SetName(fmt.Sprint("run ", h.rnd.IntN(1000)))
+				case 1:
+					u.AddAge(h.rnd.IntN(5) - 2) // on NULL too
+				case 2:
+					u.AddKarma(h.rnd.Int64N(1000) - 500).AddScore(h.float()).AddQuota(int64(h.rnd.IntN(100)))
+				case 3:
+					if variant {
+						u.SetAvatar(h.bytes())
+					} else {
+						u.ClearAvatar()
+					}
+				case 4:
+					if variant {
+						u.SetSettings(h.settings())
+					} else {
+						u.ClearSettings()
+					}
+				case 5:
+					u.SetLastSeenAt(h.time())
+				case 6:
+					u.SetRole([]user.Role{user.RoleAdmin, user.RoleMember}[h.rnd.IntN(2)])
+				}
+			}
+			if err := u.Exec(h.ctx); err != nil {
+				return err
+			}
+		}
+	case 1:
+		for range n {
+			id, ok := pick(h, h.postIDs())
+			if !ok {
+				id = 1 << 30
+			}
+			u := h.c.Post.UpdateOneID(id)
+			for _, k := range kinds {
+				switch k {
+				case 0:
+					u.SetTitle(fmt.Sprint("run ", h.rnd.IntN(1000)))
+				case 1:
+					u.AddViews(h.rnd.IntN(7) - 2)
+				case 2:
+					u.SetPublishedAt(h.time())
+				case 3:
+					if variant {
+						u.SetAttributes(h.attributes())
+					} else {
+						u.ClearAttributes()
+					}
+				case 4:
+					if uid, ok := pick(h, h.userIDs()); ok && variant {
+						u.SetAuthorID(uid)
+					} else {
+						u.ClearAuthor()
+					}
+				case 5:
+					u.SetStatus([]post.Status{post.StatusDraft, post.StatusPublished, post.StatusArchived}[h.rnd.IntN(3)])
+				case 6:
+					u.SetBody(fmt.Sprint("body ", h.rnd.IntN(1000)))
+				}
+			}
+			if err := u.Exec(h.ctx); err != nil {
+				return err
+			}
+		}
+	case 2:
+		for range n {
+			id, ok := pick(h, h.commentIDs())
+			if !ok {
+				id = uuid.Max
+			}
+			u := h.c.Comment.UpdateOneID(id)
+			for _, k := range kinds {
+				switch k {
+				case 0, 1:
+					u.SetBody(fmt.Sprint("run ", h.rnd.IntN(1000)))
+				case 2, 3:
+					u.AddLikes(h.rnd.IntN(5) - 2)
+				case 4:
+					if pid, ok := pick(h, h.postIDs()); ok && variant {
+						u.SetPostID(pid)
+					} else {
+						u.ClearPost()
+					}
+				default:
+					if uid, ok := pick(h, h.userIDs()); ok && variant {
+						u.SetAuthorID(uid)
+					} else {
+						u.ClearAuthor()
+					}
+				}
+			}
+			if err := u.Exec(h.ctx); err != nil {
+				return err
+			}
+		}
+	default:
+		for range n {
+			id, ok := pick(h, h.profileIDs())
+			if !ok {
+				id = 1 << 30
+			}
+			u := h.c.Profile.UpdateOneID(id)
+			for _, k := range kinds {
+				switch k {
+				case 0, 1:
+					u.SetBio(fmt.Sprint("bio ", h.rnd.IntN(1000)))
+				case 2, 3:
+					if variant {
+						u.SetWebsite(fmt.Sprint("https://", h.rnd.IntN(1000)))
+					} else {
+						u.ClearWebsite()
+					}
+				default:
+					if uid, ok := pick(h, h.userIDs()); ok && variant {
+						u.SetUserID(uid) // fails when the user has a profile
+					} else {
+						u.ClearUser()
+					}
+				}
+			}
+			if err := u.Exec(h.ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (h *history) updateManyPosts() error {

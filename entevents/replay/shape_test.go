@@ -1,0 +1,403 @@
+package replay_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/entevents/entevents/entevents"
+	"github.com/entevents/entevents/entevents/replay"
+	"github.com/entevents/entevents/example/ent"
+	"github.com/entevents/entevents/example/ent/post"
+	"github.com/entevents/entevents/example/ent/schema"
+	"github.com/entevents/entevents/example/ent/user"
+	"github.com/entevents/entevents/internal/fixture"
+)
+
+// watchDriver calls see with every statement sent through it, in and out of
+// transactions; see returns the statement to send instead.
+type watchDriver struct {
+	dialect.Driver
+	see func(query string) string
+}
+
+var _ dialect.Driver = (*watchDriver)(nil)
+
+func (d *watchDriver) Exec(ctx context.Context, query string, args, v any) error {
+	return d.Driver.Exec(ctx, d.see(query), args, v)
+}
+
+func (d *watchDriver) Query(ctx context.Context, query string, args, v any) error {
+	return d.Driver.Query(ctx, d.see(query), args, v)
+}
+
+func (d *watchDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &watchTx{Tx: tx, see: d.see}, nil
+}
+
+type watchTx struct {
+	dialect.Tx
+	see func(query string) string
+}
+
+func (t *watchTx) Exec(ctx context.Context, query string, args, v any) error {
+	return t.Tx.Exec(ctx, t.see(query), args, v)
+}
+
+func (t *watchTx) Query(ctx context.Context, query string, args, v any) error {
+	return t.Tx.Query(ctx, t.see(query), args, v)
+}
+
+// statementLog, as a watchDriver callback, records the statements sent.
+type statementLog struct {
+	mu      sync.Mutex
+	queries []string
+	// breakShapes makes the database refuse the UPDATE ... FROM VALUES
+	// statements.
+	breakShapes bool
+}
+
+func (l *statementLog) note(query string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, query)
+	if l.breakShapes && strings.Contains(query, " FROM (VALUES ") {
+		return query + " AND"
+	}
+	return query
+}
+
+// take returns the statements recorded since the last call.
+func (l *statementLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queries
+	l.queries = nil
+	return q
+}
+
+// watched returns a client on db whose statements log records.
+func watched(db *fixture.DB, log *statementLog) *ent.Client {
+	drv := &watchDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), see: log.note}
+	return ent.NewClient(ent.Driver(entevents.WrapDriver(drv)))
+}
+
+// updatesOf returns the UPDATE statements of table among queries.
+func updatesOf(queries []string, table string) []string {
+	var out []string
+	for _, q := range queries {
+		unquoted := strings.NewReplacer(`"`, "", "`", "").Replace(q)
+		if strings.HasPrefix(unquoted, "UPDATE "+table+" ") {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// TestRunUpdateShapes replays runs of UpdateOne events that write the same
+// columns with their own values: each run is applied with one UPDATE ... FROM
+// VALUES per batch, and the tables are exactly as they were.
+func TestRunUpdateShapes(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2024, 2, 29, 23, 59, 59, 123456789, time.Local)
+	users := func(ctx context.Context, c *ent.Client, n int) []*ent.User {
+		bs := make([]*ent.UserCreate, n)
+		for i := range bs {
+			bs[i] = c.User.Create().SetName(fmt.Sprintf("u%d", i)).SetEmail(uuid.NewString() + "@x")
+			if i%2 == 0 {
+				bs[i].SetAge(20 + i)
+			}
+		}
+		return c.User.CreateBulk(bs...).SaveX(ctx)
+	}
+	posts := func(ctx context.Context, c *ent.Client, n int) []*ent.Post {
+		bs := make([]*ent.PostCreate, n)
+		for i := range bs {
+			bs[i] = c.Post.Create().SetTitle(fmt.Sprintf("p%d", i))
+		}
+		return c.Post.CreateBulk(bs...).SaveX(ctx)
+	}
+	tests := []struct {
+		name    string
+		history func(t *testing.T, ctx context.Context, c *ent.Client)
+		// table whose updates are batched, and the most UPDATE statements
+		// the replay may send to it.
+		table   string
+		updates int
+		// kinds, if set, holds a text of each UPDATE statement of table.
+		kinds []string
+	}{
+		{"Values", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			for i, u := range users(ctx, c, 40) {
+				c.User.UpdateOne(u).SetName(fmt.Sprintf("renamed-%d", i)).SetScore(float64(i) / 3).ExecX(ctx)
+			}
+		}, "users", 1, []string{" FROM (VALUES "}},
+		{"Clears", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			for i, u := range users(ctx, c, 20) {
+				c.User.UpdateOne(u).ClearAge().ClearAvatar().SetName(fmt.Sprintf("cleared-%d", i)).ExecX(ctx)
+			}
+		}, "users", 1, nil},
+		{"Adds", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			// Half the users have no age: the delta is added to NULL.
+			for i, u := range users(ctx, c, 20) {
+				c.User.UpdateOne(u).AddAge(i - 5).AddKarma(int64(i) << 40).AddQuota(int64(i)).AddScore(0.25 * float64(i)).ExecX(ctx)
+			}
+		}, "users", 1, nil},
+		{"JSON", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			for i, u := range users(ctx, c, 10) {
+				s := schema.Settings{Theme: fmt.Sprint("theme", i), Notifications: i%2 == 0}
+				if i%3 == 0 {
+					s.Languages = []string{"en", fmt.Sprint(i)}
+				}
+				c.User.UpdateOne(u).SetSettings(s).ExecX(ctx)
+			}
+			for i, p := range posts(ctx, c, 10) {
+				attrs := map[string]any{"n": 9007199254740993 + i, "f": 1.5, "s": []any{"a", nil}, "i": i}
+				if i == 3 {
+					attrs = nil // JSON null, as sqlgraph writes it
+				}
+				c.Post.UpdateOne(p).SetAttributes(attrs).ExecX(ctx)
+			}
+		}, "posts", 1, nil},
+		{"TimesAndBytes", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			for i, u := range users(ctx, c, 10) {
+				avatar := []byte{0, byte(i), 255}
+				if i == 4 {
+					avatar = []byte{} // not NULL
+				}
+				c.User.UpdateOne(u).SetLastSeenAt(at.Add(time.Duration(i) * time.Hour)).SetAvatar(avatar).SetRole(user.RoleAdmin).ExecX(ctx)
+			}
+			for i, p := range posts(ctx, c, 10) {
+				c.Post.UpdateOne(p).SetPublishedAt(at.AddDate(0, 0, -i)).SetStatus(post.StatusPublished).ExecX(ctx)
+			}
+		}, "posts", 1, nil},
+		{"EdgeM2O", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			us := users(ctx, c, 5)
+			ps := posts(ctx, c, 10)
+			for i, p := range ps {
+				c.Post.UpdateOne(p).SetAuthor(us[i%len(us)]).ExecX(ctx) // the edge field author_id
+			}
+			for i, p := range ps {
+				u := c.Post.UpdateOne(p)
+				if i%2 == 0 {
+					u.ClearAuthor()
+				} else {
+					u.SetAuthorID(us[(i+1)%len(us)].ID)
+				}
+				u.ExecX(ctx)
+			}
+			// Comments have edges without fields: the foreign keys are set
+			// and cleared through the edges.
+			cs := make([]*ent.Comment, 8)
+			for i := range cs {
+				cs[i] = c.Comment.Create().SetBody(fmt.Sprint("c", i)).SetPost(ps[0]).SaveX(ctx)
+			}
+			for i, cm := range cs {
+				c.Comment.UpdateOne(cm).SetPost(ps[i]).SetAuthor(us[i%len(us)]).AddLikes(i).ExecX(ctx)
+			}
+			for _, cm := range cs {
+				c.Comment.UpdateOne(cm).ClearPost().ExecX(ctx)
+			}
+		}, "comments", 2, []string{" FROM (VALUES ", " IN ("}},
+		{"EdgeO2OInverse", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			us := users(ctx, c, 6)
+			prs := make([]*ent.Profile, len(us))
+			for i := range prs {
+				prs[i] = c.Profile.Create().SetBio(fmt.Sprint("b", i)).SaveX(ctx)
+			}
+			for i, pr := range prs {
+				c.Profile.UpdateOne(pr).SetUser(us[len(us)-1-i]).SetWebsite(fmt.Sprint("https://", i)).ExecX(ctx)
+			}
+		}, "profiles", 1, []string{" FROM (VALUES "}},
+		{"Mixed", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			us := users(ctx, c, 30)
+			for i, u := range us[:10] {
+				c.User.UpdateOne(u).SetName(fmt.Sprint("a", i)).AddKarma(1).ExecX(ctx)
+			}
+			// Identical updates, then more of the same shape.
+			c.User.Update().Where(user.IDIn(us[10].ID, us[11].ID, us[12].ID)).SetName("same").AddKarma(1).ExecX(ctx)
+			for i, u := range us[13:20] {
+				c.User.UpdateOne(u).SetName(fmt.Sprint("b", i)).AddKarma(int64(i)).ExecX(ctx)
+			}
+			// A record updated twice in a row, creates in between.
+			c.User.UpdateOne(us[0]).SetName("again").AddKarma(5).ExecX(ctx)
+			c.User.UpdateOne(us[0]).SetName("and again").AddKarma(6).ExecX(ctx)
+			users(ctx, c, 3)
+			for i, u := range us[20:] {
+				c.User.UpdateOne(u).SetName(fmt.Sprint("c", i)).AddKarma(int64(-i)).ExecX(ctx)
+			}
+			// Other shapes of the same entity.
+			for i, u := range us[:5] {
+				c.User.UpdateOne(u).SetName(fmt.Sprint("d", i)).ExecX(ctx)
+			}
+			c.User.DeleteOne(us[29]).ExecX(ctx)
+		}, "", 0, nil},
+		{"UUIDs", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			for i := range 10 {
+				cm := c.Comment.Create().SetBody("c").SaveX(ctx)
+				c.Comment.UpdateOne(cm).SetBody(fmt.Sprint("edited ", i)).ExecX(ctx)
+			}
+			cs := c.Comment.Query().AllX(ctx)
+			for i, cm := range cs {
+				c.Comment.UpdateOne(cm).SetBody(fmt.Sprint("again ", i)).AddLikes(i).ExecX(ctx)
+			}
+			c.Comment.Create().SetID(uuid.MustParse("00000000-0000-4000-8000-000000000001")).SetBody("d").SaveX(ctx)
+		}, "comments", 1 + 10, nil},
+		{"LongIdenticalRun", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			// Between updates with their own values, a run of identical
+			// updates long enough for a statement of its own.
+			us := users(ctx, c, 60)
+			for i, u := range us[:10] {
+				c.User.UpdateOne(u).SetAge(i).AddKarma(1).ExecX(ctx)
+			}
+			ids := make([]int, 0, 40)
+			for _, u := range us[10:50] {
+				ids = append(ids, u.ID)
+			}
+			c.User.Update().Where(user.IDIn(ids...)).SetAge(7).AddKarma(1).ExecX(ctx)
+			for i, u := range us[50:] {
+				c.User.UpdateOne(u).SetAge(i).AddKarma(int64(i)).ExecX(ctx)
+			}
+		}, "users", 2, []string{" IN (", " FROM (VALUES "}},
+		{"UniqueSwap", func(t *testing.T, ctx context.Context, c *ent.Client) {
+			// Applied in order, every step is valid; applied together,
+			// the second update may run first and meet the email the
+			// first frees: the batch is then applied event by event.
+			us := users(ctx, c, 2)
+			c.User.UpdateOne(us[0]).SetEmail("free@x").ExecX(ctx)
+			c.User.UpdateOne(us[1]).SetEmail(us[0].Email).ExecX(ctx)
+		}, "", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fixture.Each(t, func(t *testing.T, db *fixture.DB) {
+				b := setup(t, db)
+				tt.history(t, b.ctx, b.client)
+				log := &statementLog{}
+				c := watched(db, log)
+				before := b.dump(t)
+				require.NoError(t, replay.Run(b.ctx, c, replay.PageSize(10000)))
+				requireSameDump(t, before, b.dump(t))
+				if tt.table != "" {
+					updates := updatesOf(log.take(), tt.table)
+					require.LessOrEqual(t, len(updates), tt.updates, "UPDATE %s statements:\n%s", tt.table, strings.Join(updates, "\n"))
+					if tt.kinds != nil {
+						require.Len(t, updates, len(tt.kinds))
+						for i, k := range tt.kinds {
+							require.Contains(t, updates[i], k)
+						}
+					}
+				}
+				// Replaying over the rebuilt tables gives the same state.
+				b.replayAndCompare(t)
+			})
+		})
+	}
+}
+
+// TestRunUpdateShapesStatements counts the statements of replays of 10 and
+// 1,000 UpdateOne events with their own values: they are the same.
+func TestRunUpdateShapesStatements(t *testing.T) {
+	t.Parallel()
+	fixture.Each(t, func(t *testing.T, db *fixture.DB) {
+		b := setup(t, db)
+		log := &statementLog{}
+		c := watched(db, log)
+		var counts []int
+		for _, n := range []int{10, 1000} {
+			_, err := db.SQL.Exec(`DELETE FROM events`)
+			require.NoError(t, err)
+			require.NoError(t, replay.Run(b.ctx, c)) // empty the tables
+			bs := make([]*ent.UserCreate, n)
+			for i := range bs {
+				bs[i] = b.client.User.Create().SetName(fmt.Sprint("u", i)).SetEmail(fmt.Sprintf("%d-%d@x", n, i))
+			}
+			us := b.client.User.CreateBulk(bs...).SaveX(b.ctx)
+			for i, u := range us {
+				b.client.User.UpdateOne(u).SetName(fmt.Sprint("renamed ", i)).SetScore(float64(i)).ExecX(b.ctx)
+			}
+			before := b.dump(t)
+			log.take()
+			require.NoError(t, replay.Run(b.ctx, c, replay.PageSize(5000)))
+			queries := log.take()
+			requireSameDump(t, before, b.dump(t))
+			require.Len(t, updatesOf(queries, "users"), 1, "%q", queries)
+			counts = append(counts, len(queries))
+		}
+		require.Equal(t, counts[0], counts[1], "statements of a replay of 10 and 1,000 updates")
+	})
+}
+
+// TestRunUpdateShapesFallback replays updates of one shape when the database
+// refuses their batch: they are applied one by one, under the savepoint the
+// batch rolled back to.
+func TestRunUpdateShapesFallback(t *testing.T) {
+	t.Parallel()
+	fixture.Each(t, func(t *testing.T, db *fixture.DB) {
+		b := setup(t, db)
+		var us []*ent.User
+		for i := range 20 {
+			us = append(us, b.client.User.Create().SetName(fmt.Sprint("u", i)).SetEmail(fmt.Sprint(i, "@x")).SaveX(b.ctx))
+		}
+		for i, u := range us {
+			b.client.User.UpdateOne(u).SetName(fmt.Sprint("renamed ", i)).AddKarma(int64(i)).ExecX(b.ctx)
+		}
+		before := b.dump(t)
+		log := &statementLog{breakShapes: true}
+		require.NoError(t, replay.Run(b.ctx, watched(db, log)))
+		requireSameDump(t, before, b.dump(t))
+		updates := updatesOf(log.take(), "users")
+		require.Len(t, updates, 1+len(us), "the batch, then every update on its own")
+		require.Contains(t, updates[0], " FROM (VALUES ")
+	})
+}
+
+// TestRunUpdateShapesMissingRecord replays a batch of updates of one shape where
+// one record was deleted before its update: the error names that event.
+func TestRunUpdateShapesMissingRecord(t *testing.T) {
+	t.Parallel()
+	fixture.Each(t, func(t *testing.T, db *fixture.DB) {
+		b := setup(t, db)
+		c := b.client
+		var us []*ent.User
+		for i := range 5 {
+			us = append(us, c.User.Create().SetName(fmt.Sprint("u", i)).SetEmail(fmt.Sprint(i, "@x")).SaveX(b.ctx))
+		}
+		c.User.DeleteOne(us[2]).ExecX(b.ctx)
+		c.User.UpdateOne(us[0]).SetName("a").AddKarma(1).ExecX(b.ctx)
+		c.User.UpdateOne(us[1]).SetName("b").AddKarma(2).ExecX(b.ctx)
+		// An update of the deleted record, as a corrupt log could hold.
+		bad := b.insertEvent(t, map[string]any{
+			"record_id": fmt.Sprint(us[2].ID), "action": "update", "action_type": "update",
+			"data": `{"fields":{"name":"c","update_time":"2024-01-01T00:00:00Z"},"added":{"karma":3}}`,
+		})
+		c.User.UpdateOne(us[3]).SetName("d").AddKarma(4).ExecX(b.ctx)
+		c.User.UpdateOne(us[4]).SetName("e").AddKarma(5).ExecX(b.ctx)
+		before := b.dump(t)
+		log := &statementLog{}
+		err := replay.Run(b.ctx, watched(db, log))
+		updates := updatesOf(log.take(), "users")
+		require.NotEmpty(t, updates)
+		require.Contains(t, updates[0], "VALUES", "the updates are tried as one batch first")
+		require.ErrorIs(t, err, replay.ErrRecordNotFound)
+		var ee *entevents.EventError
+		require.ErrorAs(t, err, &ee)
+		require.Equal(t, bad, ee.EventID)
+		require.Equal(t, "User", ee.Entity)
+		require.Equal(t, "update", ee.Action)
+		requireSameDump(t, before, b.dump(t), "a failed replay changes nothing")
+	})
+}
