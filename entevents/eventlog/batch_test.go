@@ -117,16 +117,26 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 	modes := []struct {
 		dialect  string
 		separate bool // DriverOptions.SeparateCommit
-	}{{dialect.SQLite, false}, {dialect.Postgres, false}, {dialect.Postgres, true}}
+		early    bool // DriverOptions.EarlyUnlock
+	}{
+		{dialect.SQLite, false, false}, {dialect.Postgres, false, false}, {dialect.Postgres, true, false},
+		{dialect.Postgres, false, true}, {dialect.Postgres, true, true},
+	}
+	// earlyStatements are the statements after the event INSERT that commit
+	// with the lock released early, when they cannot be sent as one query.
+	earlyStatements := []string{"SET LOCAL synchronous_commit TO OFF", "COMMIT", "BEGIN", "SELECT pg_logical_emit_message(true, 'entevents', '')"}
 	for _, m := range modes {
 		d := m.dialect
 		name := d
 		if m.separate {
 			name += "/separate-commit"
 		}
+		if m.early {
+			name += "/early-unlock"
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := setupBatchWith(t, d, &eventlog.DriverOptions{SeparateCommit: m.separate})
+			b := setupBatchWith(t, d, &eventlog.DriverOptions{SeparateCommit: m.separate, EarlyUnlock: m.early})
 			ctx := context.Background()
 			for _, inTx := range []bool{false, true} {
 				for _, n := range []int{10, 1000} {
@@ -145,14 +155,22 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 						require.NoError(t, commit())
 						queries := b.counter.take()
 						require.Equal(t, n, got, "%s %s rows", run, op.name)
+						if m.early && m.separate {
+							require.Equal(t, earlyStatements, queries[len(queries)-len(earlyStatements):], "%s %s: the early commit", run, op.name)
+							queries = queries[:len(queries)-len(earlyStatements)]
+						}
 						require.Equal(t, op.want, shape(queries), "%s %s statements: %q", run, op.name, queries)
 						require.Equal(t, before+n, b.client.Event.Query().CountX(ctx), "%s %s events", run, op.name)
 						if d == dialect.Postgres {
 							last := queries[len(queries)-1]
 							require.Contains(t, last, "pg_advisory_xact_lock", "the event INSERT takes the lock")
-							if m.separate {
+							switch {
+							case m.separate:
 								require.NotContains(t, last, "COMMIT")
-							} else {
+							case m.early:
+								require.True(t, strings.HasSuffix(last, "; "+strings.Join(earlyStatements, "; ")),
+									"events and the early commit in one query: %.200s", last)
+							default:
 								require.True(t, strings.HasSuffix(last, "; COMMIT; BEGIN"), "events and COMMIT in one query: %.200s", last)
 							}
 						}
@@ -239,4 +257,26 @@ func TestBulkOverUUIDs(t *testing.T) {
 		require.Equal(t, 20, c.Comment.Query().CountX(ctx))
 		require.Equal(t, 10, c.Event.Query().Where(event.Entity("Comment"), event.Action("delete")).CountX(ctx))
 	})
+}
+
+// TestEarlyUnlockBoundParameters commits a transaction with more events than are
+// written as literals with the lock released early: the events are bound as
+// parameters, and the early commit follows them as one query.
+func TestEarlyUnlockBoundParameters(t *testing.T) {
+	t.Parallel()
+	const n = 1500 // more than the events written in the COMMIT's query
+	b := setupBatchWith(t, dialect.Postgres, &eventlog.DriverOptions{EarlyUnlock: true})
+	ctx := context.Background()
+	bs := make([]*ent.UserCreate, n)
+	for i := range bs {
+		bs[i] = b.client.User.Create().SetName("early").SetEmail(fmt.Sprintf("early-%d@x", i))
+	}
+	b.counter.take()
+	b.client.User.CreateBulk(bs...).ExecX(ctx)
+	queries := b.counter.take()
+	require.Equal(t, []string{"INSERT users", "INSERT events", "SET "}, shape(queries))
+	require.Contains(t, queries[1], "pg_advisory_xact_lock", "the event INSERT takes the lock")
+	require.Equal(t, "SET LOCAL synchronous_commit TO OFF; COMMIT; BEGIN; SELECT pg_logical_emit_message(true, 'entevents', '')", queries[2])
+	require.Equal(t, n, b.client.Event.Query().Where(event.Entity("User")).CountX(ctx))
+	require.Equal(t, n, b.client.User.Query().Where(user.Name("early")).CountX(ctx))
 }

@@ -38,6 +38,11 @@ type DriverOptions struct {
 	// driver, whatever EventLog.DisableLock says: readers tailing the log by id may
 	// then miss events. For benchmarks and diagnostics. Defaults to false.
 	DisableLock bool
+	// EarlyUnlock makes the transactions of the driver release the PostgreSQL
+	// ordering lock before their commit is flushed, whatever
+	// EventLog.EarlyUnlock says; see there for what readers give up. Defaults
+	// to false.
+	EarlyUnlock bool
 	// SeparateCommit sends the COMMIT of a transaction with events as a
 	// statement of its own on PostgreSQL. By default, with the pgx or lib/pq
 	// database/sql drivers, the events (up to 1,000 per transaction) are written

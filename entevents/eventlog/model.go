@@ -70,6 +70,9 @@ type Options struct {
 	// DisableLock turns the PostgreSQL ordering lock off. Readers tailing the log by
 	// id may then miss events; for diagnostics and benchmarks.
 	DisableLock bool
+	// EarlyUnlock releases the ordering lock before the commit is flushed. The
+	// trade-off is documented on the EventLog mixin (mixin.EventLog.EarlyUnlock).
+	EarlyUnlock bool
 	// Vault, when set, encrypts data and metadata.
 	Vault Vault
 	// UnsafeStoreSensitivePlaintext stores the values of sensitive fields in

@@ -65,8 +65,9 @@ func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Lo
 	dialectName := d.Dialect()
 	w := &insert{dialect: dialectName, log: log, uuidIDs: log.IDType == field.TypeUUID}
 	lock := dialectName == dialect.Postgres && d.orderingLock(opts)
+	early := commit && lock && d.earlyUnlock(opts)
 	if commit && dialectName == dialect.Postgres && !w.uuidIDs && len(records) <= maxPipelined && d.pipelines() {
-		if query, ok := w.literal(ctx, records, lock, opts); ok {
+		if query, ok := w.literal(ctx, records, lock, early, opts); ok {
 			if err := ex.Exec(ctx, query, []any{}, nil); err != nil {
 				return false, fmt.Errorf("entevents: write %d events to %s and commit: %w", len(records), log.Table, err)
 			}
@@ -98,7 +99,41 @@ func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Lo
 			return false, fmt.Errorf("entevents: write %d events to %s: %w", len(chunk), log.Table, err)
 		}
 	}
+	if early {
+		return true, commitEarly(ctx, ex, d.pipelines())
+	}
 	return false, nil
+}
+
+// earlyCommit commits a transaction that holds the ordering lock without
+// waiting for its commit record to be flushed, so that PostgreSQL releases the
+// lock at once, and begins a second transaction whose synchronous COMMIT (the
+// transaction object's own) waits for a flush that covers the first: it is
+// given a transaction id and writes WAL (a transactional logical message of
+// prefix "entevents", empty), without which PostgreSQL would not flush at its
+// commit. The commits of concurrent writers are then flushed together, as
+// without the lock. See EventLog.EarlyUnlock for what readers give up.
+var earlyCommit = []string{
+	"SET LOCAL synchronous_commit TO OFF",
+	"COMMIT",
+	"BEGIN",
+	"SELECT pg_logical_emit_message(true, 'entevents', '')",
+}
+
+// commitEarly runs earlyCommit after the events were written with bound
+// parameters: as one query when the driver runs several statements in one
+// (pipelined), or statement by statement.
+func commitEarly(ctx context.Context, ex dialect.ExecQuerier, pipelined bool) error {
+	stmts := earlyCommit
+	if pipelined {
+		stmts = []string{strings.Join(earlyCommit, "; ")}
+	}
+	for _, q := range stmts {
+		if err := ex.Exec(ctx, q, []any{}, nil); err != nil {
+			return fmt.Errorf("entevents: commit the events with the ordering lock released early: %w", err)
+		}
+	}
+	return nil
 }
 
 // maxPipelined is the most events written in the same round trip as the COMMIT;
@@ -196,9 +231,10 @@ func (w *insert) used(records []*Record) []column {
 // round trip, the server running the COMMIT as soon as the INSERT is done — with
 // lock, the ordering lock is not held while the client answers. A new, empty
 // transaction is begun after the COMMIT: the caller's transaction object still
-// commits (and so ends) a transaction. ok is false when a value has no literal
-// form (the caller binds parameters instead).
-func (w *insert) literal(ctx context.Context, records []*Record, lock bool, opts *Options) (query string, ok bool) {
+// commits (and so ends) a transaction. With early, the statements commit as
+// earlyCommit does. ok is false when a value has no literal form (the caller
+// binds parameters instead).
+func (w *insert) literal(ctx context.Context, records []*Record, lock, early bool, opts *Options) (query string, ok bool) {
 	cols := w.used(records)
 	b := make([]byte, 0, 256+len(records)*(len(cols)*24))
 	b = append(b, `INSERT INTO "`+w.log.Table+`" (`...)
@@ -241,7 +277,14 @@ func (w *insert) literal(ctx context.Context, records []*Record, lock bool, opts
 		}
 		b = append(b, ')')
 	}
-	b = append(b, "; COMMIT; BEGIN"...)
+	if early {
+		for _, q := range earlyCommit {
+			b = append(b, "; "...)
+			b = append(b, q...)
+		}
+	} else {
+		b = append(b, "; COMMIT; BEGIN"...)
+	}
 	return string(b), true
 }
 
@@ -328,4 +371,10 @@ func nullBytes(b []byte) any {
 // orderingLock reports whether the transactions of d take the ordering lock.
 func (d *Driver) orderingLock(opts *Options) bool {
 	return !opts.DisableLock && !d.opts.DisableLock
+}
+
+// earlyUnlock reports whether the transactions of d that take the ordering lock
+// release it before their commit is flushed (EventLog.EarlyUnlock).
+func (d *Driver) earlyUnlock(opts *Options) bool {
+	return opts.EarlyUnlock || d.opts.EarlyUnlock
 }

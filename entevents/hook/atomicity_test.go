@@ -165,6 +165,19 @@ func TestEventWriteFailure(t *testing.T) {
 				require.Error(t, tx.Commit())
 				require.Equal(t, before, snapshot(t, db))
 
+				if db.Dialect == dialect.Postgres {
+					// The same with the ordering lock released early: the events'
+					// INSERT fails before the COMMIT it is sent with.
+					early := fixture.NewClientWith(db.Dialect, db.SQL, &entevents.DriverOptions{EarlyUnlock: true})
+					require.Error(t, tc.write(ctx, early, prefix))
+					require.Equal(t, before, snapshot(t, db))
+					tx, err := early.Tx(ctx)
+					require.NoError(t, err)
+					require.NoError(t, tc.write(ctx, tx.Client(), prefix))
+					require.Error(t, tx.Commit())
+					require.Equal(t, before, snapshot(t, db))
+				}
+
 				// The failure was the event's: without the fault the same write succeeds.
 				healEventInserts(t, db)
 				require.NoError(t, tc.write(ctx, c, prefix))

@@ -143,6 +143,27 @@ type EventLog struct {
 	// events. For benchmarks and diagnostics; entevents.DriverOptions.DisableLock
 	// (entevents.WrapDriverWith) does the same for one client.
 	DisableLock bool
+	// EarlyUnlock makes committing transactions release the ordering lock as
+	// soon as their commit is visible, before its commit record is flushed to
+	// disk, so that concurrent writers' commits are flushed together instead
+	// of one after the other (with the lock held through the flush, PostgreSQL
+	// can flush only one locked commit at a time). The events' transaction
+	// commits with synchronous_commit off, and the same query begins a second
+	// transaction, which writes an empty logical message of prefix "entevents"
+	// (pg_logical_emit_message, recorded in the WAL and seen by logical
+	// decoding consumers) so that its synchronous COMMIT, the one the
+	// application's Commit waits for, flushes the WAL past the first. Commit
+	// thus still returns only once the transaction is durable (and, with
+	// synchronous replication, replicated), and ids still grow in commit order.
+	//
+	// What readers give up: for the moment between the commit and its flush a
+	// reader can see events that a crash of the server in that moment loses,
+	// and after such a crash the lost events' ids can be taken again, by
+	// events that a reader which saw the lost ones skips. Without EarlyUnlock
+	// a reader never sees an event before it is durable on the server. Off by
+	// default; entevents.DriverOptions.EarlyUnlock turns it on for one client.
+	// Ignored on SQLite and when the lock is off.
+	EarlyUnlock bool
 	// Vault, when set, encrypts the data and metadata of every event.
 	Vault eventlog.Vault
 	// UnsafeStoreSensitivePlaintext stores values of field.Sensitive() fields in
@@ -235,7 +256,7 @@ func (l EventLog) Annotations() []schema.Annotation {
 func (l EventLog) Hooks() []ent.Hook {
 	opts := &eventlog.Options{
 		LockKey: l.LockKey, LockKeyPair: l.LockKeyPair, LockKeyFunc: l.LockKeyFunc,
-		DisableLock: l.DisableLock, Vault: l.Vault, UnsafeStoreSensitivePlaintext: l.UnsafeStoreSensitivePlaintext,
+		DisableLock: l.DisableLock, EarlyUnlock: l.EarlyUnlock, Vault: l.Vault, UnsafeStoreSensitivePlaintext: l.UnsafeStoreSensitivePlaintext,
 	}
 	return []ent.Hook{func(next ent.Mutator) ent.Mutator {
 		if p, ok := next.(*eventlog.Probe); ok {

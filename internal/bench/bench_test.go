@@ -51,11 +51,13 @@ func BenchmarkWrites(b *testing.B) {
 	}
 }
 
-// BenchmarkWriters runs 8 concurrent writers with and without the ordering lock.
+// BenchmarkWriters runs 8 concurrent writers with the ordering lock, with the lock
+// released early, and without it.
 func BenchmarkWriters(b *testing.B) {
 	db := open(b, dialect.Postgres)
-	b.Run("lock", bench.Writers(db, 8, true))
-	b.Run("nolock", bench.Writers(db, 8, false))
+	b.Run("lock", bench.Writers(db, 8, bench.OrderingLock))
+	b.Run("early-unlock", bench.Writers(db, 8, bench.EarlyUnlock))
+	b.Run("nolock", bench.Writers(db, 8, bench.NoLock))
 }
 
 var replayEvents = flag.Int("replay-events", 100000, "events of the replay benchmarks")

@@ -40,6 +40,9 @@ type DB struct {
 	Client *ent.Client
 	// NoLock is Client with the ordering lock off (DriverOptions.DisableLock).
 	NoLock *ent.Client
+	// Early is Client with the ordering lock released before the commit is
+	// flushed (DriverOptions.EarlyUnlock).
+	Early *ent.Client
 	// Name describes the database in reports.
 	Name string
 
@@ -62,6 +65,8 @@ func newDB(dialectName string, sqlDB *sql.DB, name string, closeFn func() error)
 		Client:  ent.NewClient(ent.Driver(eventlog.WrapDriver(entsql.OpenDB(dialectName, sqlDB)))),
 		NoLock: ent.NewClient(ent.Driver(eventlog.WrapDriverWith(entsql.OpenDB(dialectName, sqlDB),
 			&eventlog.DriverOptions{DisableLock: true}))),
+		Early: ent.NewClient(ent.Driver(eventlog.WrapDriverWith(entsql.OpenDB(dialectName, sqlDB),
+			&eventlog.DriverOptions{EarlyUnlock: true}))),
 		Name:  name,
 		close: closeFn,
 	}

@@ -217,14 +217,30 @@ func DeleteWhere(n int) func(db *DB, tracked bool) func(*testing.B) {
 	}
 }
 
+// Lock is how the transactions of a Writers benchmark order their events.
+type Lock int
+
+const (
+	// NoLock turns the ordering lock off (DriverOptions.DisableLock).
+	NoLock Lock = iota
+	// OrderingLock is the default: the lock is held to the end of COMMIT.
+	OrderingLock
+	// EarlyUnlock releases the lock before the commit is flushed
+	// (DriverOptions.EarlyUnlock).
+	EarlyUnlock
+)
+
 // Writers runs writers concurrent goroutines, each creating one tracked user per
-// transaction on its own connection, through db.Client (ordering lock on) or
-// db.NoLock. It reports the throughput in tx/s.
-func Writers(db *DB, writers int, lock bool) func(*testing.B) {
+// transaction on its own connection, through the client of db that orders events
+// as lock says. It reports the throughput in tx/s.
+func Writers(db *DB, writers int, lock Lock) func(*testing.B) {
 	return func(b *testing.B) {
 		c := db.Client
-		if !lock {
+		switch lock {
+		case NoLock:
 			c = db.NoLock
+		case EarlyUnlock:
+			c = db.Early
 		}
 		ctx := context.Background()
 		var (
