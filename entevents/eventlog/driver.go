@@ -194,6 +194,13 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if t := d.pinned(ctx); t != nil {
 		return nestedTx{t}, nil
 	}
+	if db := d.ownsTx(); db != nil {
+		tx, err := beginConn(ctx, db, nil)
+		if err != nil {
+			return nil, err
+		}
+		return newTx(ctx, d, tx), nil
+	}
 	tx, err := d.Driver.Tx(ctx)
 	if err != nil {
 		return nil, err
@@ -201,10 +208,31 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
 	return newTx(ctx, d, tx), nil
 }
 
+// ownsTx returns the database of d's transactions when d runs them on
+// connections of its own (connTx): ent's SQL driver (not a wrapper of it, whose
+// Tx would be bypassed) over a database/sql driver that runs several
+// statements in one query, with SeparateCommit off. Nil otherwise.
+func (d *Driver) ownsTx() *stdsql.DB {
+	if !d.pipelines() {
+		return nil
+	}
+	if drv, ok := d.Driver.(*entsql.Driver); ok {
+		return drv.DB()
+	}
+	return nil
+}
+
 // BeginTx begins a transaction with options (used by ent's Client.BeginTx).
 func (d *Driver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
 	if t := d.pinned(ctx); t != nil {
 		return nestedTx{t}, nil
+	}
+	if db := d.ownsTx(); db != nil {
+		tx, err := beginConn(ctx, db, opts)
+		if err != nil {
+			return nil, err
+		}
+		return newTx(ctx, d, tx), nil
 	}
 	b, ok := d.Driver.(interface {
 		BeginTx(context.Context, *entsql.TxOptions) (dialect.Tx, error)
@@ -283,12 +311,18 @@ func (t *Tx) Commit() error {
 		return &abortError{err: aborted}
 	}
 	if len(events) > 0 {
-		// Committed or not, the transaction object is ended by its own Commit:
-		// after a pipelined COMMIT it commits the empty transaction begun then.
-		if _, err := writeEvents(t.ctx, t.Tx, t.drv, log, events, true); err != nil {
+		own, _ := t.Tx.(*connTx)
+		done, err := writeEvents(t.ctx, t.Tx, t.drv, log, events, own != nil)
+		if err != nil {
 			_ = t.Tx.Rollback()
 			return err
 		}
+		if done {
+			// The query that wrote the events committed the transaction.
+			return own.end("")
+		}
+		// Otherwise the transaction object is ended by its own Commit: after a
+		// query that committed, it commits the transaction begun then.
 	}
 	return t.Tx.Commit()
 }
