@@ -4,6 +4,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -23,35 +24,44 @@ import (
 type connTx struct {
 	entsql.Conn
 	conn *stdsql.Conn
-	stop func() bool // stops the rollback on the begin context
 
 	mu   sync.Mutex
-	done bool
+	stop func() bool // stops the rollback on the begin context
+	done bool        // Commit or Rollback began, or the rollback on the begin context
 }
 
 var _ dialect.Tx = (*connTx)(nil)
 
-// beginConn takes a connection of db and begins a transaction on it.
+// beginConn takes a connection of db and begins a transaction on it. As
+// database/sql's BeginTx does, it tries other connections when the one it took
+// turns out to be broken.
 func beginConn(ctx context.Context, db *stdsql.DB, opts *stdsql.TxOptions) (*connTx, error) {
 	begin, err := beginStatement(opts)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.ExecContext(ctx, begin); err != nil {
+			discard(conn)
+			if errors.Is(err, driver.ErrBadConn) && attempt < 2 {
+				continue
+			}
+			return nil, err
+		}
+		t := &connTx{Conn: entsql.Conn{ExecQuerier: conn}, conn: conn}
+		t.mu.Lock()
+		t.stop = context.AfterFunc(ctx, t.abandon)
+		t.mu.Unlock()
+		return t, nil
 	}
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
-		discard(conn)
-		return nil, err
-	}
-	t := &connTx{Conn: entsql.Conn{ExecQuerier: conn}, conn: conn}
-	t.stop = context.AfterFunc(ctx, func() { _ = t.end("ROLLBACK") })
-	return t, nil
 }
 
 // beginStatement returns the BEGIN of a transaction with opts, as the pgx
-// database/sql driver begins it.
+// database/sql driver begins it (LevelSnapshot is REPEATABLE READ).
 func beginStatement(opts *stdsql.TxOptions) (string, error) {
 	if opts == nil {
 		return "BEGIN", nil
@@ -76,32 +86,95 @@ func beginStatement(opts *stdsql.TxOptions) (string, error) {
 	return begin, nil
 }
 
-// Commit commits the transaction.
-func (t *connTx) Commit() error { return t.end("COMMIT") }
+// Exec executes a statement in the transaction.
+func (t *connTx) Exec(ctx context.Context, query string, args, v any) error {
+	if t.ended() {
+		return stdsql.ErrTxDone
+	}
+	return t.Conn.Exec(ctx, query, args, v)
+}
 
-// Rollback rolls the transaction back.
-func (t *connTx) Rollback() error { return t.end("ROLLBACK") }
+// Query executes a query in the transaction.
+func (t *connTx) Query(ctx context.Context, query string, args, v any) error {
+	if t.ended() {
+		return stdsql.ErrTxDone
+	}
+	return t.Conn.Query(ctx, query, args, v)
+}
 
-// end sends stmt (COMMIT or ROLLBACK; "" when a query of the caller's ended
-// the transaction already) and releases the connection: to the pool once the
-// transaction is ended, closed if it may not be.
-func (t *connTx) end(stmt string) error {
+func (t *connTx) ended() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.done {
+	return t.done
+}
+
+// commitStatement commits the transaction, or fails if it is aborted: PostgreSQL
+// answers a COMMIT of a failed transaction with a rollback and no error, while
+// the SELECT is refused and the COMMIT then not run.
+const commitStatement = "SELECT 1; COMMIT"
+
+// Commit commits the transaction.
+func (t *connTx) Commit() error {
+	if err := t.claim(); err != nil {
+		return err
+	}
+	return t.finish(commitStatement)
+}
+
+// Rollback rolls the transaction back.
+func (t *connTx) Rollback() error {
+	if err := t.claim(); err != nil {
+		return err
+	}
+	return t.finish("ROLLBACK")
+}
+
+// claim marks the transaction as ending, so that the begin context being done
+// no longer rolls it back (database/sql's Tx does the same). It fails if the
+// transaction ended already or that rollback began.
+func (t *connTx) claim() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done || !t.stop() {
 		return stdsql.ErrTxDone
 	}
 	t.done = true
-	t.stop()
-	var err error
-	if stmt != "" {
-		_, err = t.conn.ExecContext(context.Background(), stmt)
+	return nil
+}
+
+// abandon rolls the transaction back when its begin context is done.
+func (t *connTx) abandon() {
+	t.mu.Lock()
+	if t.done {
+		t.mu.Unlock()
+		return
 	}
-	if err != nil {
-		discard(t.conn)
-		return err
+	t.done = true
+	t.mu.Unlock()
+	_ = t.finish("ROLLBACK")
+}
+
+// finish ends a claimed transaction with stmt (nothing when a query of the
+// caller's ended it already) and releases the connection: to the pool when it
+// is known to be outside a transaction, closed otherwise.
+func (t *connTx) finish(stmt string) error {
+	if stmt == "" {
+		return t.conn.Close()
 	}
-	return t.conn.Close()
+	_, err := t.conn.ExecContext(context.Background(), stmt)
+	if err == nil {
+		return t.conn.Close()
+	}
+	if stmt != "ROLLBACK" {
+		// A failed COMMIT (serialization failure, deferred constraint) ended
+		// the transaction; a refused SELECT left it open and aborted.
+		if _, rerr := t.conn.ExecContext(context.Background(), "ROLLBACK"); rerr == nil {
+			_ = t.conn.Close()
+			return err
+		}
+	}
+	discard(t.conn)
+	return err
 }
 
 // discard closes conn rather than returning it to the pool: it may be inside a

@@ -84,6 +84,16 @@ func TestTransactionsEndOnTheirConnection(t *testing.T) {
 			require.Error(t, tx.Commit())
 			return nil
 		}, false},
+		{"failed commit without events", func(name string) error {
+			// The action is not recorded: the transaction has no events.
+			ctx := entevents.WithAction(ctx, "import_legacy")
+			tx, err := c.Tx(ctx)
+			require.NoError(t, err)
+			tx.User.Create().SetName(name).SetEmail(name + "@x").ExecX(ctx)
+			require.Error(t, tx.User.Create().SetName(name).SetEmail(name+"@x").Exec(ctx))
+			require.Error(t, tx.Commit(), "a failed transaction does not commit")
+			return nil
+		}, false},
 	}
 	for _, tc := range cases {
 		require.NoError(t, tc.run(tc.name), tc.name)
@@ -157,4 +167,44 @@ func TestBeginTxOptions(t *testing.T) {
 	require.NoError(t, tx.Rollback())
 	_, err = c.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelLinearizable})
 	require.ErrorContains(t, err, "isolation")
+}
+
+// TestCancelDuringCommit: once Commit has begun, the begin context being done
+// does not roll the transaction back: Commit's result says what happened.
+func TestCancelDuringCommit(t *testing.T) {
+	t.Parallel()
+	db := fixture.Open(t, dialect.Postgres)
+	// Slow event inserts down, so that the context is cancelled while the
+	// events are written and committed.
+	_, err := db.SQL.Exec(`CREATE FUNCTION slow_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+CREATE TRIGGER slow_event BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION slow_event()`)
+	require.NoError(t, err)
+	c := db.Client
+	ctx, cancel := context.WithCancel(context.Background())
+	tx, err := c.Tx(ctx)
+	require.NoError(t, err)
+	tx.User.Create().SetName("slow").SetEmail("slow@x").ExecX(ctx)
+	timer := time.AfterFunc(100*time.Millisecond, cancel)
+	defer timer.Stop()
+	err = tx.Commit()
+	stored := c.User.Query().Where(user.Name("slow")).CountX(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, stored)
+}
+
+// TestCancelRightAfterBegin: a context done as the transaction begins rolls it
+// back, without racing the transaction's own bookkeeping (go test -race).
+func TestCancelRightAfterBegin(t *testing.T) {
+	t.Parallel()
+	db := fixture.Open(t, dialect.Postgres)
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		tx, err := db.Client.Tx(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		_ = tx.Rollback()
+	}
+	require.Eventually(t, func() bool { return db.SQL.Stats().InUse == 0 }, 5*time.Second, 10*time.Millisecond)
 }

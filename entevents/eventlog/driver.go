@@ -310,21 +310,34 @@ func (t *Tx) Commit() error {
 		_ = t.Tx.Rollback()
 		return &abortError{err: aborted}
 	}
-	if len(events) > 0 {
-		own, _ := t.Tx.(*connTx)
-		done, err := writeEvents(t.ctx, t.Tx, t.drv, log, events, own != nil)
-		if err != nil {
+	if len(events) == 0 {
+		return t.Tx.Commit()
+	}
+	own, ok := t.Tx.(*connTx)
+	if !ok {
+		// After a query that committed, the transaction object commits the
+		// transaction begun then.
+		if _, err := writeEvents(t.ctx, t.Tx, t.drv, log, events, false); err != nil {
 			_ = t.Tx.Rollback()
 			return err
 		}
-		if done {
-			// The query that wrote the events committed the transaction.
-			return own.end("")
-		}
-		// Otherwise the transaction object is ended by its own Commit: after a
-		// query that committed, it commits the transaction begun then.
+		return t.Tx.Commit()
 	}
-	return t.Tx.Commit()
+	// Claimed first, so that its begin context being done no longer rolls the
+	// transaction back while the events are written and committed.
+	if err := own.claim(); err != nil {
+		return err
+	}
+	done, err := writeEvents(t.ctx, own.Conn, t.drv, log, events, true)
+	switch {
+	case err != nil:
+		_ = own.finish("ROLLBACK")
+		return err
+	case done:
+		// The query that wrote the events committed the transaction.
+		return own.finish("")
+	}
+	return own.finish(commitStatement)
 }
 
 // Rollback discards the buffered events and rolls back.
