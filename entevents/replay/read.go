@@ -129,9 +129,24 @@ func (r *reader) scanID(rows *sql.Rows) (any, error) {
 	return id, err
 }
 
+// record is an event read for replay. Its changed_fields column is parsed into
+// ChangedFields only for a route Handler (fields), the one user of it.
+type record struct {
+	*eventlog.Stored
+	changed []byte
+}
+
+// fields fills ChangedFields from the column. A malformed list is not fatal:
+// replay does not use it.
+func (r record) fields() {
+	if r.ChangedFields == nil && len(r.changed) > 0 {
+		_ = json.Unmarshal(r.changed, &r.ChangedFields)
+	}
+}
+
 // page reads up to n events after last, in id order. The rows are closed before
 // it returns: the events are applied through the same connection.
-func (r *reader) page(ctx context.Context, last any, n int) ([]*eventlog.Stored, error) {
+func (r *reader) page(ctx context.Context, last any, n int) ([]record, error) {
 	query, args := where(r.selector(r.columns()...), r.where(last)).
 		OrderBy(eventlog.ColumnID).Limit(n).Query()
 	rows := &sql.Rows{}
@@ -139,13 +154,14 @@ func (r *reader) page(ctx context.Context, last any, n int) ([]*eventlog.Stored,
 		return nil, fmt.Errorf("entevents: replay: read the event log: %w", err)
 	}
 	defer rows.Close()
-	var page []*eventlog.Stored
+	page := make([]record, 0, n)
+	sc := r.newScanner()
 	for rows.Next() {
-		ev, err := r.scan(rows)
+		rec, err := sc.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("entevents: replay: read the event log: %w", err)
 		}
-		page = append(page, ev)
+		page = append(page, rec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("entevents: replay: read the event log: %w", err)
@@ -153,64 +169,76 @@ func (r *reader) page(ctx context.Context, last any, n int) ([]*eventlog.Stored,
 	return page, rows.Close()
 }
 
-func (r *reader) scan(rows *sql.Rows) (*eventlog.Stored, error) {
-	var (
-		ev                         eventlog.Stored
-		idUUID                     uuid.UUID
-		idInt                      int64
-		ridString                  string
-		ridUUID                    uuid.UUID
-		ridInt                     int64
-		version                    int64
-		data, changed, metadata    []byte
-		encData, encMetadata       []byte
-		dest                       = make([]any, 0, 12+len(r.log.Actors))
-		actors                     = make([]any, len(r.log.Actors))
-		entity, action, actionType string
-		occurredAt                 time.Time
-	)
+// rowScanner scans the rows of a page into records, with one set of scan
+// destinations for all of them (database/sql copies the bytes it stores in
+// them).
+type rowScanner struct {
+	log                        *eventlog.Log
+	dest                       []any
+	idUUID                     uuid.UUID
+	idInt                      int64
+	ridString                  string
+	ridUUID                    uuid.UUID
+	ridInt                     int64
+	version                    int64
+	data, changed, metadata    []byte
+	encData, encMetadata       []byte
+	actors                     []any
+	entity, action, actionType string
+	occurredAt                 time.Time
+}
+
+func (r *reader) newScanner() *rowScanner {
+	sc := &rowScanner{log: r.log, actors: make([]any, len(r.log.Actors))}
+	sc.dest = make([]any, 0, 12+len(sc.actors))
 	if r.log.IDType == field.TypeUUID {
-		dest = append(dest, &idUUID)
+		sc.dest = append(sc.dest, &sc.idUUID)
 	} else {
-		dest = append(dest, &idInt)
+		sc.dest = append(sc.dest, &sc.idInt)
 	}
 	switch r.log.RecordIDType {
 	case field.TypeUUID:
-		dest = append(dest, &ridUUID)
+		sc.dest = append(sc.dest, &sc.ridUUID)
 	case field.TypeInt64:
-		dest = append(dest, &ridInt)
+		sc.dest = append(sc.dest, &sc.ridInt)
 	default:
-		dest = append(dest, &ridString)
+		sc.dest = append(sc.dest, &sc.ridString)
 	}
-	dest = append(dest, &entity, &action, &actionType, &version, &data, &changed, &metadata, &encData, &encMetadata, &occurredAt)
-	for i := range actors {
-		dest = append(dest, &actors[i])
+	sc.dest = append(sc.dest, &sc.entity, &sc.action, &sc.actionType, &sc.version, &sc.data, &sc.changed, &sc.metadata,
+		&sc.encData, &sc.encMetadata, &sc.occurredAt)
+	for i := range sc.actors {
+		sc.dest = append(sc.dest, &sc.actors[i])
 	}
-	if err := rows.Scan(dest...); err != nil {
-		return nil, err
+	return sc
+}
+
+func (sc *rowScanner) scan(rows *sql.Rows) (record, error) {
+	// Columns that are NULL leave the destination as it is: start from nil.
+	sc.data, sc.changed, sc.metadata, sc.encData, sc.encMetadata = nil, nil, nil, nil, nil
+	clear(sc.actors)
+	if err := rows.Scan(sc.dest...); err != nil {
+		return record{}, err
 	}
-	if r.log.IDType == field.TypeUUID {
-		ev.ID = idUUID
+	ev := &eventlog.Stored{
+		Entity: sc.entity, Action: sc.action, ActionType: sc.actionType, Version: int(sc.version),
+		Data: sc.data, Metadata: sc.metadata, EncData: sc.encData, EncMetadata: sc.encMetadata,
+		OccurredAt: sc.occurredAt,
+	}
+	if sc.log.IDType == field.TypeUUID {
+		ev.ID = sc.idUUID
 	} else {
-		ev.ID = idInt
+		ev.ID = sc.idInt
 	}
-	switch r.log.RecordIDType {
+	switch sc.log.RecordIDType {
 	case field.TypeUUID:
-		ev.RecordID = ridUUID
+		ev.RecordID = sc.ridUUID
 	case field.TypeInt64:
-		ev.RecordID = ridInt
+		ev.RecordID = sc.ridInt
 	default:
-		ev.RecordID = ridString
+		ev.RecordID = sc.ridString
 	}
-	ev.Entity, ev.Action, ev.ActionType, ev.Version = entity, action, actionType, int(version)
-	ev.Data, ev.Metadata, ev.EncData, ev.EncMetadata = data, metadata, encData, encMetadata
-	ev.OccurredAt = occurredAt
-	if len(changed) > 0 {
-		// A malformed list is not fatal: replay does not use it.
-		_ = json.Unmarshal(changed, &ev.ChangedFields)
-	}
-	for i, a := range r.log.Actors {
-		if v := actors[i]; v != nil {
+	for i, a := range sc.log.Actors {
+		if v := sc.actors[i]; v != nil {
 			if ev.Actors == nil {
 				ev.Actors = make(map[string]any)
 			}
@@ -220,5 +248,5 @@ func (r *reader) scan(rows *sql.Rows) (*eventlog.Stored, error) {
 			ev.Actors[a.Column] = v
 		}
 	}
-	return &ev, nil
+	return record{Stored: ev, changed: sc.changed}, nil
 }

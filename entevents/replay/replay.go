@@ -226,7 +226,7 @@ func (s *settings[C]) run(ctx context.Context, client C) error {
 	}()
 	unread = append(unread, prepared)
 	for len(page) > 0 {
-		var next []*eventlog.Stored
+		var next []record
 		if len(page) == s.pageSize {
 			if next, err = rd.page(ctx, page[len(page)-1].ID, s.pageSize); err != nil {
 				return err
@@ -256,7 +256,7 @@ func (s *settings[C]) run(ctx context.Context, client C) error {
 // item is a stored event prepared for handling: decrypted, and matched to its
 // route or decoded.
 type item[C Client[C]] struct {
-	st    *eventlog.Stored
+	rec   record
 	route *typedRoute[C]
 	op    *op
 	err   error
@@ -266,7 +266,7 @@ type item[C Client[C]] struct {
 // the items once. Preparing reads no database and changes nothing the
 // handling of earlier events depends on: an error is reported when its event
 // is handled, in order.
-func (r *runner[C]) prepareAsync(ctx context.Context, page []*eventlog.Stored) <-chan []item[C] {
+func (r *runner[C]) prepareAsync(ctx context.Context, page []record) <-chan []item[C] {
 	ch := make(chan []item[C], 1)
 	if len(page) == 0 {
 		ch <- nil
@@ -274,8 +274,8 @@ func (r *runner[C]) prepareAsync(ctx context.Context, page []*eventlog.Stored) <
 	}
 	go func() {
 		items := make([]item[C], len(page))
-		for i, st := range page {
-			items[i] = r.prepare(ctx, st)
+		for i, rec := range page {
+			items[i] = r.prepare(ctx, rec)
 		}
 		ch <- items
 	}()
@@ -284,8 +284,9 @@ func (r *runner[C]) prepareAsync(ctx context.Context, page []*eventlog.Stored) <
 
 // prepare decrypts a stored event and finds the first route that matches it,
 // or decodes it.
-func (r *runner[C]) prepare(ctx context.Context, st *eventlog.Stored) item[C] {
-	it := item[C]{st: st}
+func (r *runner[C]) prepare(ctx context.Context, rec record) item[C] {
+	st := rec.Stored
+	it := item[C]{rec: rec}
 	if it.err = r.binding.Log.UnsealWith(ctx, r.vault, st); it.err != nil {
 		return it
 	}
@@ -305,7 +306,7 @@ func (r *runner[C]) handle(ctx context.Context, it item[C]) error {
 	case it.err != nil:
 		return it.err
 	case it.route != nil:
-		return r.route(ctx, it.st, it.route)
+		return r.route(ctx, it.rec, it.route)
 	}
 	return r.app.enqueue(ctx, it.op)
 }
@@ -327,13 +328,15 @@ func (r *runner[C]) decode(st *eventlog.Stored, checkVersion bool) (*op, error) 
 	return decodeOp(rf, e, st.ActionType, false, st.RecordID, st.Data)
 }
 
-func (r *runner[C]) route(ctx context.Context, st *eventlog.Stored, rt *typedRoute[C]) error {
+func (r *runner[C]) route(ctx context.Context, rec record, rt *typedRoute[C]) error {
+	st := rec.Stored
 	rf := refOf(st)
 	for _, t := range rt.targets {
 		if t.handler != nil {
 			if err := r.app.flush(ctx); err != nil {
 				return err
 			}
+			rec.fields()
 			ev := newEvent(st)
 			ev.apply = r.applyEvent
 			err := t.handler(ctx, r.client, ev)

@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,34 @@ func TestRunRoutes(t *testing.T) {
 			names, err := b.client.Tag.Query().Order(ent.Asc("id")).Select("name").Strings(b.ctx)
 			require.NoError(t, err)
 			require.Equal(t, []string{"new", "older"}, names)
+		})
+	})
+
+	t.Run("HandlerEventHoldsTheRow", func(t *testing.T) {
+		t.Parallel()
+		fixture.Each(t, func(t *testing.T, db *fixture.DB) {
+			b := setup(t, db)
+			ctx := entevents.WithMetadata(entevents.WithActor(b.ctx, entevents.System("importer")), map[string]any{"request": "r1"})
+			tag := b.client.Tag.Create().SetName("a").SaveX(ctx)
+			stored := b.client.Event.Query().OnlyX(b.ctx)
+			var got *replay.Event
+			err := replay.Run(b.ctx, b.client, replay.Route(replay.Match{Entity: "Tag"},
+				replay.Handler(func(ctx context.Context, c *ent.Client, ev *replay.Event) error {
+					got = ev
+					return ev.Apply(ctx)
+				})))
+			require.NoError(t, err)
+			require.NotNil(t, got)
+			require.Equal(t, int64(stored.ID), got.ID)
+			require.Equal(t, strconv.Itoa(tag.ID), got.RecordID)
+			require.Equal(t, []string{"Tag", "create", "create"}, []string{got.Entity, got.Action, got.ActionType})
+			require.Equal(t, 1, got.Version)
+			require.Equal(t, stored.ChangedFields, got.ChangedFields)
+			require.Equal(t, []string{"name"}, got.ChangedFields)
+			require.JSONEq(t, `{"request":"r1"}`, string(got.Metadata))
+			require.Equal(t, map[string]any{"system_actor": "importer"}, got.Actors)
+			require.True(t, stored.OccurredAt.Equal(got.OccurredAt))
+			require.JSONEq(t, string(stored.Data), string(got.Data))
 		})
 	})
 
