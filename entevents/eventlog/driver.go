@@ -45,12 +45,16 @@ type DriverOptions struct {
 	EarlyUnlock bool
 	// SeparateCommit sends the COMMIT of a transaction with events as a
 	// statement of its own on PostgreSQL. By default, with the pgx or lib/pq
-	// database/sql drivers, the events (up to 1,000 per transaction) are written
+	// database/sql drivers, the events (up to 8 per transaction) are written
 	// with their values inlined as literals, in one query string together with
 	// the COMMIT: one round trip less, and the ordering lock is released without
-	// waiting for the application to send the COMMIT. Set it when something
-	// between the application and PostgreSQL refuses several statements in one
-	// query. Defaults to false.
+	// waiting for the application to send the COMMIT. For that, over ent's SQL
+	// driver, transactions run on a connection of their own (database/sql's
+	// Conn, with BEGIN, COMMIT and ROLLBACK statements) rather than in a
+	// database/sql Tx; they are rolled back when the context they began with is
+	// done, as a Tx is. Set it when something between the application and
+	// PostgreSQL refuses several statements in one query, or to keep
+	// database/sql's Tx. Defaults to false.
 	SeparateCommit bool
 }
 
