@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -17,32 +16,12 @@ import (
 	"github.com/entevents/entevents/example/ent/event"
 	"github.com/entevents/entevents/example/ent/user"
 	"github.com/entevents/entevents/internal/fixture"
+	"github.com/entevents/entevents/internal/watch"
 )
-
-// statementLog, as a watchDriver callback, records the statements sent.
-type statementLog struct {
-	mu      sync.Mutex
-	queries []string
-}
-
-func (d *statementLog) note(query string) {
-	d.mu.Lock()
-	d.queries = append(d.queries, query)
-	d.mu.Unlock()
-}
-
-// take returns the statements recorded since the last call.
-func (d *statementLog) take() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	q := d.queries
-	d.queries = nil
-	return q
-}
 
 type batchBundle struct {
 	client  *ent.Client
-	counter *statementLog
+	counter *watch.Log
 	dialect string
 }
 
@@ -54,8 +33,8 @@ func setupBatch(t *testing.T, dialectName string) *batchBundle {
 func setupBatchWith(t *testing.T, dialectName string, opts *eventlog.DriverOptions) *batchBundle {
 	t.Helper()
 	db := fixture.Open(t, dialectName)
-	counter := &statementLog{}
-	drv := &watchDriver{Driver: entsql.OpenDB(dialectName, db.SQL), see: counter.note}
+	counter := &watch.Log{}
+	drv := &watch.Driver{Driver: entsql.OpenDB(dialectName, db.SQL), See: counter.Note}
 	return &batchBundle{client: ent.NewClient(ent.Driver(eventlog.WrapDriverWith(drv, opts))), counter: counter, dialect: dialectName}
 }
 
@@ -150,11 +129,11 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 							require.NoError(t, err)
 							client, commit = tx.Client(), tx.Commit
 						}
-						b.counter.take()
+						b.counter.Take()
 						got, err := op.run(ctx, client, run, n)
 						require.NoError(t, err)
 						require.NoError(t, commit())
-						queries := b.counter.take()
+						queries := b.counter.Take()
 						require.Equal(t, n, got, "%s %s rows", run, op.name)
 						switch {
 						case m.early && m.separate:
@@ -205,11 +184,11 @@ func TestLargeBatches(t *testing.T) {
 					bs = bs[:0]
 				}
 			}
-			b.counter.take()
+			b.counter.Take()
 			got, err := b.client.User.Update().Where(user.NameEQ("u")).AddKarma(1).Save(ctx)
 			require.NoError(t, err)
 			require.Equal(t, n, got)
-			queries := shape(b.counter.take())
+			queries := shape(b.counter.Take())
 			per := 32766 / 14 // SQLite's parameter limit / (13 columns + id)
 			if d == dialect.Postgres {
 				per = 65534 / 14 // PostgreSQL's limit, less the lock key
@@ -276,9 +255,9 @@ func TestEarlyUnlockBoundParameters(t *testing.T) {
 	for i := range bs {
 		bs[i] = b.client.User.Create().SetName("early").SetEmail(fmt.Sprintf("early-%d@x", i))
 	}
-	b.counter.take()
+	b.counter.Take()
 	b.client.User.CreateBulk(bs...).ExecX(ctx)
-	queries := b.counter.take()
+	queries := b.counter.Take()
 	require.Equal(t, []string{"INSERT users", "INSERT events", "SET "}, shape(queries))
 	require.Contains(t, queries[1], "pg_advisory_xact_lock", "the event INSERT takes the lock")
 	require.Equal(t, "SET LOCAL synchronous_commit TO OFF; COMMIT; BEGIN; SELECT pg_logical_emit_message(true, 'entevents', '')", queries[2])

@@ -15,22 +15,24 @@ import (
 	"github.com/entevents/entevents/example/ent"
 	"github.com/entevents/entevents/internal/fixture"
 	"github.com/entevents/entevents/internal/testdb"
+	"github.com/entevents/entevents/internal/watch"
 )
 
-// panicOnInsert, as a watchDriver callback, panics on the first statement that
+// panicOnInsert, as a watch.Driver callback, panics on the first statement that
 // inserts into the table armed.
 type panicOnInsert struct {
 	mu    sync.Mutex
 	table string
 }
 
-func (d *panicOnInsert) check(query string) {
+func (d *panicOnInsert) check(query string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.table != "" && strings.Contains(query, "INSERT INTO `"+d.table+"`") {
 		d.table = ""
 		panic("driver exploded")
 	}
+	return query
 }
 
 // TestPanicReleasesTransaction makes a tracked create and a bulk create panic
@@ -43,7 +45,7 @@ func TestPanicReleasesTransaction(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, fixture.CreateSchema(ctx, dialect.SQLite, db))
 	drv := &panicOnInsert{}
-	client := ent.NewClient(ent.Driver(eventlog.WrapDriver(&watchDriver{Driver: entsql.OpenDB(dialect.SQLite, db), see: drv.check})))
+	client := ent.NewClient(ent.Driver(eventlog.WrapDriver(&watch.Driver{Driver: entsql.OpenDB(dialect.SQLite, db), See: drv.check})))
 	explode := func(fn func()) {
 		t.Helper()
 		drv.mu.Lock()

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -20,77 +18,29 @@ import (
 	"github.com/entevents/entevents/example/ent/schema"
 	"github.com/entevents/entevents/example/ent/user"
 	"github.com/entevents/entevents/internal/fixture"
+	"github.com/entevents/entevents/internal/watch"
 )
 
-// watchDriver calls see with every statement sent through it, in and out of
-// transactions; see returns the statement to send instead.
-type watchDriver struct {
-	dialect.Driver
-	see func(query string) string
-}
-
-var _ dialect.Driver = (*watchDriver)(nil)
-
-func (d *watchDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return d.Driver.Exec(ctx, d.see(query), args, v)
-}
-
-func (d *watchDriver) Query(ctx context.Context, query string, args, v any) error {
-	return d.Driver.Query(ctx, d.see(query), args, v)
-}
-
-func (d *watchDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &watchTx{Tx: tx, see: d.see}, nil
-}
-
-type watchTx struct {
-	dialect.Tx
-	see func(query string) string
-}
-
-func (t *watchTx) Exec(ctx context.Context, query string, args, v any) error {
-	return t.Tx.Exec(ctx, t.see(query), args, v)
-}
-
-func (t *watchTx) Query(ctx context.Context, query string, args, v any) error {
-	return t.Tx.Query(ctx, t.see(query), args, v)
-}
-
-// statementLog, as a watchDriver callback, records the statements sent.
+// statementLog records the statements sent (watch.Log) and can make the
+// database refuse the UPDATE ... FROM VALUES statements.
 type statementLog struct {
-	mu      sync.Mutex
-	queries []string
-	// breakShapes makes the database refuse the UPDATE ... FROM VALUES
-	// statements.
+	watch.Log
 	breakShapes bool
 }
 
 func (l *statementLog) note(query string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.queries = append(l.queries, query)
+	l.Note(query)
 	if l.breakShapes && strings.Contains(query, " FROM (VALUES ") {
 		return query + " AND"
 	}
 	return query
 }
 
-// take returns the statements recorded since the last call.
-func (l *statementLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.queries
-	l.queries = nil
-	return q
-}
+func (l *statementLog) take() []string { return l.Take() }
 
 // watched returns a client on db whose statements log records.
 func watched(db *fixture.DB, log *statementLog) *ent.Client {
-	drv := &watchDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), see: log.note}
+	drv := &watch.Driver{Driver: entsql.OpenDB(db.Dialect, db.SQL), See: log.note}
 	return ent.NewClient(ent.Driver(entevents.WrapDriver(drv)))
 }
 

@@ -37,7 +37,7 @@ var (
 	benchtime    = flag.Duration("benchtime", time.Second, "measured time per side of a write row, split over -rounds")
 	rounds       = flag.Int("rounds", 5, "measured rounds per write row (alternating which side runs first)")
 	replayEvents = flag.Int("replay-events", 100000, "events of the replay throughput row (0 skips the replay rows)")
-	replayRounds = flag.Int("replay-rounds", 1, "measured rounds of the replay throughput row (after a warm-up)")
+	replayRounds = flag.Int("replay-rounds", 3, "measured rounds of the replay throughput row (after a warm-up)")
 	heapEvents   = flag.String("heap-events", "100000,1000000", "the two log sizes of the replay peak-heap row (empty skips it)")
 	writers      = flag.Int("writers", 8, "concurrent writers of the ordering-lock row")
 )
