@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/entevents/entevents/entevents"
+	"github.com/entevents/entevents/entevents/eventlog"
 	"github.com/entevents/entevents/example/ent/user"
 	"github.com/entevents/entevents/internal/fixture"
 )
@@ -38,6 +40,7 @@ func TestTransactionsEndOnTheirConnection(t *testing.T) {
 	db := fixture.Open(t, dialect.Postgres)
 	db.SQL.SetMaxOpenConns(1) // every statement below uses the connection the transactions used
 	c := db.Client
+	early := fixture.NewClientWith(db.Dialect, db.SQL, &entevents.DriverOptions{EarlyUnlock: true})
 	ctx := context.Background()
 	cases := []struct {
 		name   string
@@ -55,6 +58,20 @@ func TestTransactionsEndOnTheirConnection(t *testing.T) {
 			require.NoError(t, err)
 			for i := range 3 {
 				tx.User.Create().SetName(name).SetEmail(name + string(rune('a'+i)) + "@x").ExecX(ctx)
+			}
+			return tx.Commit()
+		}, true},
+		{"commit with events, lock released early", func(name string) error {
+			tx, err := early.Tx(ctx)
+			require.NoError(t, err)
+			tx.User.Create().SetName(name).SetEmail(name + "@x").ExecX(ctx)
+			return tx.Commit()
+		}, true},
+		{"commit with many events, lock released early", func(name string) error {
+			tx, err := early.Tx(ctx)
+			require.NoError(t, err)
+			for i := range eventlog.MaxLiteral + 1 { // events bound as parameters
+				tx.User.Create().SetName(name).SetEmail(fmt.Sprintf("%s%d@x", name, i)).ExecX(ctx)
 			}
 			return tx.Commit()
 		}, true},

@@ -63,7 +63,7 @@ func maxParams(dialectName string) int {
 // literals, and with EarlyUnlock the early commit follows the INSERT. When the
 // transaction object is ended by a statement of its own, the query begins a
 // new transaction for it to end; own says it is not (connTx), and done then
-// reports that the query ended the transaction.
+// reports that the query ended the transaction (with EarlyUnlock, both).
 func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Log, records []*Record, own bool) (done bool, err error) {
 	opts, err := log.Options()
 	if err != nil {
@@ -78,7 +78,7 @@ func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Lo
 			if err := ex.Exec(ctx, query, []any{}, nil); err != nil {
 				return false, fmt.Errorf("entevents: write %d events to %s and commit: %w", len(records), log.Table, err)
 			}
-			return own && !early, nil
+			return own, nil
 		}
 	}
 	var lead string
@@ -107,7 +107,7 @@ func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Lo
 		}
 	}
 	if early {
-		return false, commitEarly(ctx, ex, d.pipelines())
+		return own, commitEarly(ctx, ex, d.pipelines(), own)
 	}
 	return false, nil
 }
@@ -127,13 +127,23 @@ var earlyCommit = []string{
 	"SELECT pg_logical_emit_message(true, 'entevents', '')",
 }
 
-// commitEarly runs earlyCommit after the events were written with bound
+// earlyStatements returns earlyCommit, followed by the COMMIT of the second
+// transaction when the transaction object is not ended by a statement of its
+// own (own): the query then returns once both are durable.
+func earlyStatements(own bool) []string {
+	if own {
+		return append(earlyCommit[:len(earlyCommit):len(earlyCommit)], "COMMIT")
+	}
+	return earlyCommit
+}
+
+// commitEarly runs earlyStatements after the events were written with bound
 // parameters: as one query when the driver runs several statements in one
-// (pipelined), or statement by statement.
-func commitEarly(ctx context.Context, ex dialect.ExecQuerier, pipelined bool) error {
-	stmts := earlyCommit
+// (pipelined, as it is when own), or statement by statement.
+func commitEarly(ctx context.Context, ex dialect.ExecQuerier, pipelined, own bool) error {
+	stmts := earlyStatements(own)
 	if pipelined {
-		stmts = []string{strings.Join(earlyCommit, "; ")}
+		stmts = []string{strings.Join(stmts, "; ")}
 	}
 	for _, q := range stmts {
 		if err := ex.Exec(ctx, q, []any{}, nil); err != nil {
@@ -243,7 +253,7 @@ func (w *insert) used(records []*Record) []column {
 // lock, the ordering lock is not held while the client answers. A new, empty
 // transaction is begun after the COMMIT, unless own: the caller's transaction
 // object still commits (and so ends) a transaction. With early, the statements
-// commit as earlyCommit does. ok is false when a value has no literal form (the
+// commit as earlyStatements do. ok is false when a value has no literal form (the
 // caller binds parameters instead).
 func (w *insert) literal(ctx context.Context, records []*Record, lock, early, own bool, opts *Options) (query string, ok bool) {
 	cols := w.used(records)
@@ -289,7 +299,7 @@ func (w *insert) literal(ctx context.Context, records []*Record, lock, early, ow
 		b = append(b, ')')
 	}
 	if early {
-		for _, q := range earlyCommit {
+		for _, q := range earlyStatements(own) {
 			b = append(b, "; "...)
 			b = append(b, q...)
 		}

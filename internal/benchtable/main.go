@@ -3,7 +3,8 @@
 // measured in the same run (make bench):
 //
 //	go run ./internal/benchtable [-db sqlite,postgres] [-benchtime 1s] [-rounds 5]
-//	    [-replay-events 100000] [-heap-events 100000,1000000] [-writers 8]
+//	    [-replay-events 100000] [-replay-rounds 3] [-heap-events 100000,1000000]
+//	    [-writers 8] [-writers-time 3s]
 //
 // Each tracked/untracked pair is warmed up, then measured in rounds that alternate
 // which side runs first; a row shows the median time per operation of each side
@@ -39,7 +40,8 @@ var (
 	replayEvents = flag.Int("replay-events", 100000, "events of the replay throughput row (0 skips the replay rows)")
 	replayRounds = flag.Int("replay-rounds", 3, "measured rounds of the replay throughput row (after a warm-up)")
 	heapEvents   = flag.String("heap-events", "100000,1000000", "the two log sizes of the replay peak-heap row (empty skips it)")
-	writers      = flag.Int("writers", 8, "concurrent writers of the ordering-lock row")
+	writers      = flag.Int("writers", 8, "concurrent writers of the ordering-lock rows")
+	writersTime  = flag.Duration("writers-time", 3*time.Second, "measured time per mode of the ordering-lock rows, split over -rounds (their throughput varies more than the write rows' times)")
 )
 
 func main() {
@@ -234,7 +236,7 @@ func writersRow(db *bench.DB) (tps, ratios map[bench.Lock]float64, err error) {
 	}
 	got := map[bench.Lock][]float64{}
 	rel := map[bench.Lock][]float64{}
-	per := *benchtime / time.Duration(max(*rounds, 1))
+	per := *writersTime / time.Duration(max(*rounds, 1))
 	for r := range max(*rounds, 1) {
 		round := map[bench.Lock]float64{}
 		for i := range modes {
