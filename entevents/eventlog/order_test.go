@@ -280,36 +280,30 @@ func checkTail(t *testing.T, res *tailResult, target int) {
 // the reader sees every committed event exactly once.
 func TestTailingReaderMissesNothing(t *testing.T) {
 	t.Parallel()
-	t.Run("Postgres", func(t *testing.T) {
-		t.Parallel()
-		const target = 20000
-		res := runTail(t, setupTailPostgres(t, &eventlog.DriverOptions{}), 8, target)
-		checkTail(t, res, target)
-		require.Empty(t, res.missed(), "the reader missed committed events")
-		require.Equal(t, res.stored, res.seen)
-		t.Logf("%d events (%d rollbacks) in %v, reader saw all of them in order", len(res.stored), res.rollbacks, res.elapsed)
-	})
-	t.Run("PostgresEarlyUnlock", func(t *testing.T) {
-		t.Parallel()
+	cases := []struct {
+		name   string
+		open   func(t *testing.T) *tailBundle
+		target int
+	}{
+		{"Postgres", func(t *testing.T) *tailBundle { return setupTailPostgres(t, &eventlog.DriverOptions{}) }, 20000},
 		// The lock is released before the commit is flushed: the order is the
 		// same (the commit is visible before the lock is released).
-		const target = 20000
-		res := runTail(t, setupTailPostgres(t, &eventlog.DriverOptions{EarlyUnlock: true}), 8, target)
-		checkTail(t, res, target)
-		require.Empty(t, res.missed(), "the reader missed committed events")
-		require.Equal(t, res.stored, res.seen)
-		t.Logf("%d events (%d rollbacks) in %v, reader saw all of them in order", len(res.stored), res.rollbacks, res.elapsed)
-	})
-	t.Run("SQLite", func(t *testing.T) {
-		t.Parallel()
+		{"PostgresEarlyUnlock", func(t *testing.T) *tailBundle {
+			return setupTailPostgres(t, &eventlog.DriverOptions{EarlyUnlock: true})
+		}, 20000},
 		// SQLite runs one writer at a time: a smaller run proves the same.
-		const target = 3000
-		res := runTail(t, setupTailSQLite(t), 8, target)
-		checkTail(t, res, target)
-		require.Empty(t, res.missed(), "the reader missed committed events")
-		require.Equal(t, res.stored, res.seen)
-		t.Logf("%d events (%d rollbacks) in %v, reader saw all of them in order", len(res.stored), res.rollbacks, res.elapsed)
-	})
+		{"SQLite", setupTailSQLite, 3000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runTail(t, tc.open(t), 8, tc.target)
+			checkTail(t, res, tc.target)
+			require.Empty(t, res.missed(), "the reader missed committed events")
+			require.Equal(t, res.stored, res.seen)
+			t.Logf("%d events (%d rollbacks) in %v, reader saw all of them in order", len(res.stored), res.rollbacks, res.elapsed)
+		})
+	}
 }
 
 // TestTailingReaderWithoutLock runs the same workload on PostgreSQL with the
