@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver
 	_ "modernc.org/sqlite"
 
 	"github.com/entevents/entevents/entevents"
@@ -109,4 +110,24 @@ func ExampleWithAction() {
 	// #2 User 1 promote/update v1 by - changed=role,update_time metadata={}
 	// #3 User 1 close_account/delete v1 by - changed= metadata={}
 	// users: 1
+}
+
+// WrapDriverWith gives one client options of its own: here a PostgreSQL client
+// whose transactions release the ordering lock before their commit is flushed
+// (more throughput with many concurrent writers; see EventLog.EarlyUnlock for
+// what readers give up). Not run: it needs a PostgreSQL server.
+func ExampleWrapDriverWith() {
+	db, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if err != nil {
+		log.Fatal(err)
+	}
+	drv := entevents.WrapDriverWith(entsql.OpenDB(dialect.Postgres, db), &entevents.DriverOptions{EarlyUnlock: true})
+	client := ent.NewClient(ent.Driver(drv))
+	defer client.Close()
+
+	ctx := entevents.WithActor(context.Background(), entevents.System("importer"))
+	// Commit returns once the user and its event are durable, as without the option.
+	if err := client.User.Create().SetName("Ada").SetEmail("ada@example.com").Exec(ctx); err != nil {
+		log.Fatal(err)
+	}
 }
