@@ -154,13 +154,13 @@ func (t *connTx) abandon() {
 	_ = t.finish("ROLLBACK")
 }
 
-// finish ends a claimed transaction with stmt (nothing when a query of the
-// caller's ended it already) and releases the connection: to the pool when it
-// is known to be outside a transaction, closed otherwise.
+// release returns the connection of a claimed transaction that a query of the
+// caller's ended to the pool.
+func (t *connTx) release() error { return t.conn.Close() }
+
+// finish ends a claimed transaction with stmt and releases the connection: to
+// the pool when it is known to be outside a transaction, closed otherwise.
 func (t *connTx) finish(stmt string) error {
-	if stmt == "" {
-		return t.conn.Close()
-	}
 	_, err := t.conn.ExecContext(context.Background(), stmt)
 	if err == nil {
 		return t.conn.Close()

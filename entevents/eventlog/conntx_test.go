@@ -4,17 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/entevents/entevents/entevents"
 	"github.com/entevents/entevents/entevents/eventlog"
+	"github.com/entevents/entevents/example/ent"
+	"github.com/entevents/entevents/example/ent/event"
 	"github.com/entevents/entevents/example/ent/user"
 	"github.com/entevents/entevents/internal/fixture"
+	"github.com/entevents/entevents/internal/testdb"
 )
 
 // inTransaction reports whether db's only connection is inside a transaction
@@ -224,4 +232,109 @@ func TestCancelRightAfterBegin(t *testing.T) {
 		_ = tx.Rollback()
 	}
 	require.Eventually(t, func() bool { return db.SQL.Stats().InUse == 0 }, 5*time.Second, 10*time.Millisecond)
+}
+
+// queryLog is a pgx query tracer that records the queries sent to the server,
+// below database/sql: it sees what a transaction on a connection of its own
+// sends, which a driver wrapped under entevents does not.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	l.queries = append(l.queries, data.SQL)
+	l.mu.Unlock()
+	return ctx
+}
+
+func (l *queryLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (l *queryLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queries
+	l.queries = nil
+	return q
+}
+
+// TestRoundTrips counts the queries a transaction sends on PostgreSQL with the
+// pgx driver: a tracked create costs the queries of an untracked one (BEGIN,
+// INSERT, and the INSERT of its events with the COMMIT), with the ordering lock
+// released early too; more events than are written as literals take one query
+// more, the COMMIT.
+func TestRoundTrips(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgx.ParseConfig(testdb.Postgres(t, fixture.Migrator()))
+	require.NoError(t, err)
+	log := &queryLog{}
+	cfg.Tracer = log
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = db.Close() })
+	early := "SET LOCAL synchronous_commit TO OFF; COMMIT; BEGIN; SELECT pg_logical_emit_message(true, 'entevents', ''); COMMIT"
+	cases := []struct {
+		name    string
+		opts    *entevents.DriverOptions
+		tracked bool
+		events  int
+		// last are the queries after BEGIN and the users' INSERT: one query;
+		// or the prefix and suffix of the events' INSERT that commits; or
+		// those of the events' INSERT and the query that commits.
+		last []string
+	}{
+		{"untracked", nil, false, 1, []string{"SELECT 1; COMMIT"}},
+		{"tracked", nil, true, 1, []string{`INSERT INTO "events"`, "; COMMIT"}},
+		{"tracked, early unlock", &entevents.DriverOptions{EarlyUnlock: true}, true, 1,
+			[]string{`INSERT INTO "events"`, "; " + early}},
+		{"tracked, bound", nil, true, eventlog.MaxLiteral + 1,
+			[]string{`INSERT INTO "events"`, ")", "SELECT 1; COMMIT"}},
+		{"tracked, bound, early unlock", &entevents.DriverOptions{EarlyUnlock: true}, true, eventlog.MaxLiteral + 1,
+			[]string{`INSERT INTO "events"`, ")", early}},
+	}
+	for i, tc := range cases {
+		c := fixture.NewClientWith(dialect.Postgres, db, tc.opts)
+		ctx := context.Background()
+		if !tc.tracked {
+			ctx = eventlog.WithReplaying(ctx)
+		}
+		name := fmt.Sprintf("rt%d", i)
+		log.take()
+		tx, err := c.Tx(ctx)
+		require.NoError(t, err)
+		bs := make([]*ent.UserCreate, tc.events)
+		for j := range bs {
+			bs[j] = tx.User.Create().SetName(name).SetEmail(fmt.Sprintf("%s-%d@x", name, j))
+		}
+		require.NoError(t, tx.User.CreateBulk(bs...).Exec(ctx))
+		require.NoError(t, tx.Commit())
+		queries := log.take()
+		require.GreaterOrEqual(t, len(queries), 3, "%s: %q", tc.name, queries)
+		require.Equal(t, "BEGIN", queries[0], tc.name)
+		require.True(t, strings.HasPrefix(queries[1], `INSERT INTO "users"`), "%s: %.80s", tc.name, queries[1])
+		rest := queries[2:]
+		switch len(tc.last) {
+		case 1: // one query
+			require.Equal(t, tc.last, rest, tc.name)
+		case 2: // the events' INSERT ending with the commit
+			require.Len(t, rest, 1, "%s: %q", tc.name, rest)
+			require.True(t, strings.HasPrefix(rest[0], tc.last[0]) && strings.HasSuffix(rest[0], tc.last[1]), "%s: %.120s", tc.name, rest[0])
+		default: // the events' INSERT, then the commit
+			require.Len(t, rest, 2, "%s: %q", tc.name, rest)
+			require.True(t, strings.HasPrefix(rest[0], tc.last[0]) && strings.HasSuffix(rest[0], tc.last[1]), "%s: %.120s", tc.name, rest[0])
+			require.Equal(t, tc.last[2], rest[1], tc.name)
+		}
+		want := 0
+		if tc.tracked {
+			want = tc.events
+		}
+		bg := context.Background()
+		ids := c.User.Query().Where(user.Name(name)).IDsX(bg)
+		require.Len(t, ids, tc.events, tc.name)
+		rids := make([]string, len(ids))
+		for j, id := range ids {
+			rids[j] = strconv.Itoa(id)
+		}
+		require.Equal(t, want, c.Event.Query().Where(event.Entity("User"), event.RecordIDIn(rids...)).CountX(bg), tc.name)
+	}
 }

@@ -339,7 +339,7 @@ func (t *Tx) Commit() error {
 		return err
 	case done:
 		// The query that wrote the events committed the transaction.
-		return own.finish("")
+		return own.release()
 	}
 	return own.finish(commitStatement)
 }

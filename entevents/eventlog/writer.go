@@ -74,7 +74,7 @@ func writeEvents(ctx context.Context, ex dialect.ExecQuerier, d *Driver, log *Lo
 	lock := dialectName == dialect.Postgres && d.orderingLock(opts)
 	early := lock && d.earlyUnlock(opts)
 	if dialectName == dialect.Postgres && !w.uuidIDs && len(records) <= maxLiteral && d.pipelines() {
-		if query, ok := w.literal(ctx, records, lock, early, own, opts); ok {
+		if query, ok := w.literal(ctx, records, lock, commitStatements(early, own), opts); ok {
 			if err := ex.Exec(ctx, query, []any{}, nil); err != nil {
 				return false, fmt.Errorf("entevents: write %d events to %s and commit: %w", len(records), log.Table, err)
 			}
@@ -127,21 +127,29 @@ var earlyCommit = []string{
 	"SELECT pg_logical_emit_message(true, 'entevents', '')",
 }
 
-// earlyStatements returns earlyCommit, followed by the COMMIT of the second
-// transaction when the transaction object is not ended by a statement of its
-// own (own): the query then returns once both are durable.
-func earlyStatements(own bool) []string {
-	if own {
+// commitStatements returns the statements that follow the events' INSERT in
+// the query that commits them: the early commit with early, else a COMMIT;
+// then, when the transaction object ends the transaction with a statement of
+// its own (not own), a BEGIN of a transaction for it to end, or else, with
+// early, the COMMIT of the second transaction, so that the query returns once
+// both are durable.
+func commitStatements(early, own bool) []string {
+	switch {
+	case early && own:
 		return append(earlyCommit[:len(earlyCommit):len(earlyCommit)], "COMMIT")
+	case early:
+		return earlyCommit
+	case own:
+		return []string{"COMMIT"}
 	}
-	return earlyCommit
+	return []string{"COMMIT", "BEGIN"}
 }
 
-// commitEarly runs earlyStatements after the events were written with bound
-// parameters: as one query when the driver runs several statements in one
-// (pipelined, as it is when own), or statement by statement.
+// commitEarly runs the early commit (commitStatements) after the events were
+// written with bound parameters: as one query when the driver runs several
+// statements in one (pipelined, as it is when own), or statement by statement.
 func commitEarly(ctx context.Context, ex dialect.ExecQuerier, pipelined, own bool) error {
-	stmts := earlyStatements(own)
+	stmts := commitStatements(true, own)
 	if pipelined {
 		stmts = []string{strings.Join(stmts, "; ")}
 	}
@@ -247,15 +255,13 @@ func (w *insert) used(records []*Record) []column {
 	return cols
 }
 
-// literal returns the statements that write records and commit, with every value
-// written as a literal so that they go to PostgreSQL as one simple query: one
-// round trip, the server running the COMMIT as soon as the INSERT is done — with
-// lock, the ordering lock is not held while the client answers. A new, empty
-// transaction is begun after the COMMIT, unless own: the caller's transaction
-// object still commits (and so ends) a transaction. With early, the statements
-// commit as earlyStatements do. ok is false when a value has no literal form (the
-// caller binds parameters instead).
-func (w *insert) literal(ctx context.Context, records []*Record, lock, early, own bool, opts *Options) (query string, ok bool) {
+// literal returns the INSERT of records followed by commit (commitStatements),
+// with every value written as a literal so that they go to PostgreSQL as one
+// simple query: one round trip, the server running the COMMIT as soon as the
+// INSERT is done — with lock, the ordering lock is not held while the client
+// answers. ok is false when a value has no literal form (the caller binds
+// parameters instead).
+func (w *insert) literal(ctx context.Context, records []*Record, lock bool, commit []string, opts *Options) (query string, ok bool) {
 	cols := w.used(records)
 	b := make([]byte, 0, 256+len(records)*(len(cols)*24))
 	b = append(b, `INSERT INTO "`+w.log.Table+`" (`...)
@@ -298,16 +304,9 @@ func (w *insert) literal(ctx context.Context, records []*Record, lock, early, ow
 		}
 		b = append(b, ')')
 	}
-	if early {
-		for _, q := range earlyStatements(own) {
-			b = append(b, "; "...)
-			b = append(b, q...)
-		}
-	} else {
-		b = append(b, "; COMMIT"...)
-		if !own {
-			b = append(b, "; BEGIN"...)
-		}
+	for _, q := range commit {
+		b = append(b, "; "...)
+		b = append(b, q...)
 	}
 	return string(b), true
 }

@@ -213,9 +213,7 @@ func (r *reader) newScanner() *rowScanner {
 }
 
 func (sc *rowScanner) scan(rows *sql.Rows) (record, error) {
-	// Columns that are NULL leave the destination as it is: start from nil.
-	sc.data, sc.changed, sc.metadata, sc.encData, sc.encMetadata = nil, nil, nil, nil, nil
-	clear(sc.actors)
+	// Scan sets every destination, NULL columns to nil.
 	if err := rows.Scan(sc.dest...); err != nil {
 		return record{}, err
 	}

@@ -157,25 +157,34 @@ func TestRunRoutes(t *testing.T) {
 			b := setup(t, db)
 			ctx := entevents.WithMetadata(entevents.WithActor(b.ctx, entevents.System("importer")), map[string]any{"request": "r1"})
 			tag := b.client.Tag.Create().SetName("a").SaveX(ctx)
-			stored := b.client.Event.Query().OnlyX(b.ctx)
-			var got *replay.Event
+			// Read in the same page as the first: nothing of the first carries over.
+			plain := b.client.Tag.Create().SetName("b").SaveX(b.ctx)
+			stored := b.client.Event.Query().Order(ent.Asc("id")).AllX(b.ctx)
+			require.Len(t, stored, 2)
+			var got []*replay.Event
 			err := replay.Run(b.ctx, b.client, replay.Route(replay.Match{Entity: "Tag"},
 				replay.Handler(func(ctx context.Context, c *ent.Client, ev *replay.Event) error {
-					got = ev
+					got = append(got, ev)
 					return ev.Apply(ctx)
 				})))
 			require.NoError(t, err)
-			require.NotNil(t, got)
-			require.Equal(t, int64(stored.ID), got.ID)
-			require.Equal(t, strconv.Itoa(tag.ID), got.RecordID)
-			require.Equal(t, []string{"Tag", "create", "create"}, []string{got.Entity, got.Action, got.ActionType})
-			require.Equal(t, 1, got.Version)
-			require.Equal(t, stored.ChangedFields, got.ChangedFields)
-			require.Equal(t, []string{"name"}, got.ChangedFields)
-			require.JSONEq(t, `{"request":"r1"}`, string(got.Metadata))
-			require.Equal(t, map[string]any{"system_actor": "importer"}, got.Actors)
-			require.True(t, stored.OccurredAt.Equal(got.OccurredAt))
-			require.JSONEq(t, string(stored.Data), string(got.Data))
+			require.Len(t, got, 2)
+			for i, want := range []struct {
+				id       int
+				metadata string
+				actors   map[string]any
+			}{{tag.ID, `{"request":"r1"}`, map[string]any{"system_actor": "importer"}}, {plain.ID, `{}`, nil}} {
+				ev, st := got[i], stored[i]
+				require.Equal(t, int64(st.ID), ev.ID)
+				require.Equal(t, strconv.Itoa(want.id), ev.RecordID)
+				require.Equal(t, []string{"Tag", "create", "create"}, []string{ev.Entity, ev.Action, ev.ActionType})
+				require.Equal(t, 1, ev.Version)
+				require.Equal(t, []string{"name"}, ev.ChangedFields)
+				require.JSONEq(t, want.metadata, string(ev.Metadata))
+				require.Equal(t, want.actors, ev.Actors)
+				require.True(t, st.OccurredAt.Equal(ev.OccurredAt))
+				require.JSONEq(t, string(st.Data), string(ev.Data))
+			}
 		})
 	})
 
