@@ -304,8 +304,6 @@ type batch struct {
 	ops    []*op
 	ids    map[any]struct{}
 	params int
-	// mixed reports updates with different data (of the same shape).
-	mixed bool
 	// shapes allows batches of updates of the same shape (the dialect runs
 	// them).
 	shapes bool
@@ -327,10 +325,9 @@ func (b *batch) accepts(o *op) bool {
 	case kindCreate:
 		return o.columns == first.columns
 	case kindUpdate:
-		if !b.mixed && o.data == first.data {
-			return true
-		}
-		return b.shapes && o.shape != "" && o.shape == first.shape
+		// Equal data is an equal shape: a batch of one shape takes updates
+		// identical to its first too.
+		return o.data == first.data || b.shapes && o.shape != "" && o.shape == first.shape
 	}
 	return true
 }
@@ -338,9 +335,6 @@ func (b *batch) accepts(o *op) bool {
 func (b *batch) add(o *op) {
 	if b.ids == nil {
 		b.ids = make(map[any]struct{})
-	}
-	if len(b.ops) > 0 && o.kind == kindUpdate && o.data != b.ops[0].data {
-		b.mixed = true
 	}
 	b.ops = append(b.ops, o)
 	b.ids[o.id] = struct{}{}
@@ -352,7 +346,6 @@ func (b *batch) reset() {
 	b.ops = b.ops[:0]
 	clear(b.ids)
 	b.params = 0
-	b.mixed = false
 }
 
 // applier applies ops through the replay's transaction.
@@ -368,10 +361,13 @@ type applier struct {
 	types map[string]map[string]string
 }
 
+func newApplier(drv dialect.Driver) *applier {
+	return &applier{drv: drv, pending: batch{shapes: shapeSupported(drv.Dialect())}, maxIDs: make(map[*eventlog.Entity]int64)}
+}
+
 // enqueue adds o to the pending batch, applying the batch first if o cannot
 // join it.
 func (a *applier) enqueue(ctx context.Context, o *op) error {
-	a.pending.shapes = shapeSupported(a.drv.Dialect())
 	if !a.pending.accepts(o) {
 		if err := a.flush(ctx); err != nil {
 			return err

@@ -195,7 +195,7 @@ func (s *settings[C]) run(ctx context.Context, client C) error {
 	if err != nil {
 		return fmt.Errorf("entevents: replay: clear: %w", err)
 	}
-	r := &runner[C]{settings: s, client: client, app: &applier{drv: drv, maxIDs: make(map[*eventlog.Entity]int64)},
+	r := &runner[C]{settings: s, client: client, app: newApplier(drv),
 		vault: eventlog.VaultOf(client)}
 	rd := &reader{drv: drv, builder: sql.Dialect(drv.Dialect()), log: s.binding.Log, untilID: s.untilID, untilTime: s.untilTime}
 	bound, total, err := rd.bound(ctx)

@@ -4,14 +4,12 @@ import (
 	"context"
 	stdsql "database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 
 	"github.com/entevents/entevents/entevents/eventlog"
@@ -56,13 +54,11 @@ func shapeSupported(d string) bool {
 }
 
 // ownRowEdge reports whether the change of an edge only writes a foreign key
-// column of the entity's own row: an M2O or inverse O2O edge (sqlgraph also
-// writes the other table for a bidirectional O2O edge) set to one id or
-// cleared.
+// column of the entity's own row: an edge whose key is in the table, but not a
+// bidirectional O2O edge (sqlgraph also writes the other row), set to one id
+// or cleared.
 func ownRowEdge(eo *eventlog.EdgeOp) bool {
-	ed := eo.Edge
-	return (ed.Rel == sqlgraph.M2O || ed.Rel == sqlgraph.O2O && ed.Inverse) &&
-		len(eo.Removed) == 0 && len(eo.Added) <= 1
+	return inTable(eo.Edge) && !eo.Edge.Bidi && len(eo.Removed) == 0 && len(eo.Added) <= 1
 }
 
 // walkShape calls fn with every column the update writes — NULLs, then set
@@ -201,12 +197,9 @@ func (a *applier) applyMixed(ctx context.Context, ops []*op) error {
 	return a.applyShape(ctx, rest)
 }
 
-// errShapeChanged reports ops of a shape batch that do not write the columns of
-// the first; the batch never holds such ops.
-var errShapeChanged = errors.New("entevents: replay: the updates of a batch have different shapes")
-
 // applyShape applies updates of the same shape to distinct records of one
-// entity with one statement. ops holds at least two.
+// entity with one statement. ops holds at least two; their equal shape keys
+// mean that they write the same columns in the same order.
 func (a *applier) applyShape(ctx context.Context, ops []*op) error {
 	first := ops[0]
 	e := first.entity
@@ -223,9 +216,9 @@ func (a *applier) applyShape(ctx context.Context, ops []*op) error {
 	// cast returns the cast of a column of the first row, which types the
 	// parameters of the other rows (PostgreSQL leaves them untyped otherwise).
 	// The type has no modifier (character varying, not character
-	// varying(255)): an explicit cast to a length would truncate where the
-	// assignment to the column refuses a value too long, as sqlgraph's UPDATE
-	// does.
+	// varying(255); bpchar, not character, which is character(1)): an
+	// explicit cast to a length would truncate where the assignment to the
+	// column refuses a value too long, as sqlgraph's UPDATE does.
 	cast := func(column string) (string, error) {
 		if types == nil {
 			return "", nil
@@ -265,6 +258,14 @@ func (a *applier) applyShape(ctx context.Context, ops []*op) error {
 		}
 		valueCols = append(valueCols, c.name)
 	}
+	// The first row's casts: the id's, then the values'.
+	casts := make([]string, 1+len(valueCols))
+	for i, c := range append([]string{e.IDColumn}, valueCols...) {
+		var err error
+		if casts[i], err = cast(c); err != nil {
+			return first.ref.fail("", err)
+		}
+	}
 	b.WriteString(" FROM (VALUES ")
 	for i, o := range ops {
 		if i > 0 {
@@ -272,41 +273,24 @@ func (a *applier) applyShape(ctx context.Context, ops []*op) error {
 		}
 		b.WriteByte('(')
 		b.Arg(o.id)
-		if i == 0 {
-			t, err := cast(e.IDColumn)
-			if err != nil {
-				return first.ref.fail("", err)
-			}
-			b.WriteString(t)
-		}
-		n := 0
-		var err error
-		ok := o.walkShape(func(c shapeColumn, v any) {
-			if err != nil {
-				return
-			}
-			if n == len(cols) || cols[n] != c {
-				err = errShapeChanged
-				return
-			}
-			n++
-			if c.how == shapeNull {
-				return
-			}
-			if v, err = bindValue(c.name, c.typ, v); err != nil {
-				return
-			}
-			b.Comma().Arg(v)
+		k := 0 // the VALUES column
+		withCast := func() {
 			if i == 0 {
-				var t string
-				if t, err = cast(c.name); err == nil {
-					b.WriteString(t)
-				}
+				b.WriteString(casts[k])
+			}
+			k++
+		}
+		withCast()
+		var err error
+		o.walkShape(func(c shapeColumn, v any) {
+			if err != nil || c.how == shapeNull {
+				return
+			}
+			if v, err = bindValue(c.name, c.typ, v); err == nil {
+				b.Comma().Arg(v)
+				withCast()
 			}
 		})
-		if err == nil && (!ok || n != len(cols)) {
-			err = errShapeChanged
-		}
 		if err != nil {
 			return o.ref.fail("", err)
 		}
@@ -343,7 +327,7 @@ func (a *applier) columnTypes(ctx context.Context, table string) (map[string]str
 		return t, nil
 	}
 	rows := &sql.Rows{}
-	err := a.drv.Query(ctx, `SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+	err := a.drv.Query(ctx, `SELECT attname, format_type(atttypid, -1) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
 		[]any{quoteIdent(table)}, rows)
 	if err != nil {
 		return nil, fmt.Errorf("entevents: replay: read the column types of %s: %w", table, err)
