@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"encoding/json"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ func TestFastPaths(t *testing.T) {
 		{"Time", fastDecoder[time.Time](), []string{`"2024-05-06T07:08:09.123456789Z"`, `"2024-05-06T09:08:09+02:00"`}},
 		{"Bytes", fastDecoder[[]byte](), []string{`"iVBORwABAgP/"`, `""`, `null`}},
 		{"UUID", fastDecoder[uuid.UUID](), []string{`"0190a5c4-7f6e-7c3a-9d2b-1e2f3a4b5c6d"`}},
+		{"TextUnmarshaler", fastDecoder[netip.Addr](), []string{`"127.0.0.1"`, `"::1"`}},
+		{"JSONUnmarshaler", fastDecoder[json.RawMessage](), []string{`"x"`}},
 		{"JSONMap", fastJSONDecoder[map[string]any](), []string{`{"a": [1, 2.50, "x", null, true, {}]}`, `null`}},
 		{"JSONAny", fastJSONDecoder[any](), []string{`[1]`, `"x"`}},
 		{"JSONStruct", fastJSONDecoder[struct{ A []string }](), []string{`{"A": ["x"]}`}},

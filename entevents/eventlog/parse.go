@@ -21,10 +21,15 @@ const maxDepth = 10000
 type scanner struct {
 	b []byte
 	i int
-	// s is b as a string, made on first use: the strings read are its
-	// substrings, which saves an allocation each.
+	// s is b as a string, made on first use when b is at most maxShared
+	// bytes: the strings read are its substrings, which saves an allocation
+	// each. A larger document is not copied whole for its keys, nor kept
+	// alive by them.
 	s string
 }
+
+// maxShared is the largest document whose strings share one copy of it.
+const maxShared = 4096
 
 // ws skips whitespace.
 func (s *scanner) ws() {
@@ -165,6 +170,9 @@ func (s *scanner) text() (string, error) {
 		return "", err
 	}
 	if plain {
+		if len(s.b) > maxShared {
+			return string(lit[1 : len(lit)-1]), nil
+		}
 		if s.s == "" {
 			s.s = string(s.b)
 		}

@@ -573,6 +573,20 @@ func TestParseDataDifferential(t *testing.T) {
 	}
 }
 
+// TestParseDataLarge parses documents above the size whose strings share one
+// copy of it, with escaped and plain keys and values.
+func TestParseDataLarge(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 5000)
+	for _, doc := range []string{
+		`{"fields":{"name":"` + long + `","bio":"b\u00e9","n\u0061me2":1},"cleared":["age"],"redacted":["password"]}`,
+		`{"redacted":["` + long + `"],"edges":{"tags":{"added":[1,2],"removed":[3],"cleared":true}},"added":{"karma":5}}`,
+	} {
+		d := checkParseData(t, []byte(doc))
+		require.NotNil(t, d)
+	}
+}
+
 // TestParseDataErrors: errors wrap ErrDecode and say what is wrong.
 func TestParseDataErrors(t *testing.T) {
 	t.Parallel()
@@ -730,13 +744,20 @@ func TestDecodersDifferential(t *testing.T) {
 	}
 }
 
-// flatChange is a Change with names for descriptors and comparable values.
+// flatChange is a Change with names for descriptors and comparable values, in
+// the order of the Change (the entity's order, which replay's batching keys
+// depend on).
 type flatChange struct {
-	Set, Added map[string]any
+	Set, Added []namedValue
 	Cleared    []string
-	Edges      map[string][3]any
+	Edges      []namedValue
 	Redacted   []string
 	Upsert     bool
+}
+
+type namedValue struct {
+	Name  string
+	Value any
 }
 
 func flatten(c *eventlog.Change) flatChange {
@@ -747,18 +768,18 @@ func flatten(c *eventlog.Change) flatChange {
 		}
 		return v
 	}
-	f := flatChange{Set: map[string]any{}, Added: map[string]any{}, Edges: map[string][3]any{}, Redacted: c.Redacted, Upsert: c.Upsert}
+	f := flatChange{Redacted: c.Redacted, Upsert: c.Upsert}
 	for _, fv := range c.Set {
-		f.Set[fv.Field.Name] = canon(fv.Value)
+		f.Set = append(f.Set, namedValue{fv.Field.Name, canon(fv.Value)})
 	}
 	for _, fv := range c.Added {
-		f.Added[fv.Field.Name] = canon(fv.Value)
+		f.Added = append(f.Added, namedValue{fv.Field.Name, canon(fv.Value)})
 	}
 	for _, fl := range c.Cleared {
 		f.Cleared = append(f.Cleared, fl.Name)
 	}
 	for _, op := range c.Edges {
-		f.Edges[op.Edge.Name] = [3]any{op.Added, op.Removed, op.Cleared}
+		f.Edges = append(f.Edges, namedValue{op.Edge.Name, [3]any{op.Added, op.Removed, op.Cleared}})
 	}
 	return f
 }
